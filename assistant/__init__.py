@@ -1,0 +1,1 @@
+"""Assistant stage: LLM backends, the grounded answer pipeline, citations and verification."""

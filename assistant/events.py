@@ -1,0 +1,40 @@
+"""Events of one answer. The CLI, the JSON endpoint and SSE all consume this one stream."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+from troly.records import Answer, Citation, SearchHit
+
+
+class RetrievedEvent(BaseModel):
+    type: Literal["retrieved"] = "retrieved"
+    hits: list[SearchHit]
+
+
+class TokenEvent(BaseModel):
+    type: Literal["token"] = "token"
+    text: str
+
+
+class CitationsEvent(BaseModel):
+    type: Literal["citations"] = "citations"
+    citations: list[Citation]
+
+
+class DoneEvent(BaseModel):
+    """Last event: `answer.text` is final and may differ from the joined tokens (citations added, refusal)."""
+
+    type: Literal["done"] = "done"
+    answer: Answer
+
+
+class ErrorEvent(BaseModel):
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+
+
+AnswerEvent = RetrievedEvent | TokenEvent | CitationsEvent | DoneEvent | ErrorEvent

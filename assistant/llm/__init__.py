@@ -1,0 +1,1 @@
+"""Chat model backends behind the ChatModel seam."""

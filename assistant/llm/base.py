@@ -1,0 +1,46 @@
+"""The ChatModel seam: one streaming call; the non-streaming result is the joined stream."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Literal, Protocol
+
+from pydantic import BaseModel
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class ModelInfo(BaseModel):
+    backend: str
+    name: str
+    location: str = ""
+    size_bytes: int | None = None
+    ready: bool = False
+    detail: str = ""
+
+
+class ChatModelError(RuntimeError):
+    """A backend failure a user can act on (model missing, server down, timeout)."""
+
+
+class ChatModel(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+    ) -> Iterator[str]: ...
+
+    def info(self) -> ModelInfo: ...
+
+
+def complete(model: ChatModel, messages: Sequence[ChatMessage], *, max_tokens: int) -> str:
+    return "".join(model.stream(messages, max_tokens=max_tokens))

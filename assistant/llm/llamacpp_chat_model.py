@@ -1,0 +1,132 @@
+"""The embedded LLM: llama.cpp in-process (llama-cpp-python) over the assembled GGUF.
+
+Prefix reuse: llama-cpp-python keeps the KV cache of the previous call and re-evaluates only the tokens
+after the longest common prefix. Our prompts start with a fixed system prompt and few-shot examples, so
+consecutive questions skip that prefix without a separate `LlamaRAMCache` (which would copy the whole KV
+state per entry). Generations are serialised by a lock: one llama context cannot run two at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.llm import model_files
+from assistant.llm.base import ChatMessage, ChatModelError, ModelInfo
+from troly.errors import ModelNotReadyError, TrolyError
+from troly.settings import Settings
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+
+class LlamaCppError(ChatModelError, TrolyError):
+    """A generation failure of the embedded model (prompt too long, llama.cpp error)."""
+
+    code = "llm_failed"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        TrolyError.__init__(self, message, code=code)
+
+
+def _import_llama() -> type[Llama]:
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        raise ModelNotReadyError(
+            f"Chưa cài llama-cpp-python để chạy mô hình nhúng. Hãy cài: {model_files.INSTALL_HINT} "
+            "hoặc dùng Ollama (TROLY_LLM__BACKEND=ollama)."
+        ) from None
+    return Llama
+
+
+class LlamaCppChatModel:
+    def __init__(
+        self, settings: Settings, *, prepare: Callable[[Settings], Path] = model_files.prepare
+    ) -> None:
+        self._settings = settings
+        self._prepare = prepare
+        self._llama: Llama | None = None
+        self._path: Path | None = None
+        self._load_lock = threading.Lock()
+        self._generate_lock = threading.Lock()
+        self.load_seconds: float | None = None
+
+    @property
+    def name(self) -> str:
+        path = self._settings.llm.model_path
+        return path.name if path is not None else self._settings.llm.model
+
+    def load(self) -> Llama:
+        """Assemble/verify the file and load it once; later calls return the loaded model."""
+        with self._load_lock:
+            if self._llama is None:
+                llama_cls = _import_llama()
+                path = self._prepare(self._settings)
+                started = time.perf_counter()
+                try:
+                    self._llama = llama_cls(
+                        model_path=str(path),
+                        n_ctx=self._settings.llm.context_tokens,
+                        n_threads=self._settings.llm.threads,
+                        n_threads_batch=self._settings.llm.threads,
+                        verbose=False,
+                    )
+                except (ValueError, RuntimeError) as exc:
+                    raise ModelNotReadyError(f"llama.cpp không nạp được mô hình {path}: {exc}") from None
+                self.load_seconds = time.perf_counter() - started
+                self._path = path
+            return self._llama
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+    ) -> Iterator[str]:
+        llama = self.load()
+        payload: Any = [{"role": m.role, "content": m.content} for m in messages]
+        # Held until the generator finishes or is closed (a client that disconnects closes it).
+        with self._generate_lock:
+            try:
+                chunks: Iterator[Any] = llama.create_chat_completion(  # type: ignore[assignment]
+                    messages=payload,
+                    stream=True,
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    stop=list(stop) or None,
+                )
+                for chunk in chunks:
+                    piece = chunk["choices"][0]["delta"].get("content")
+                    if piece:
+                        yield str(piece)
+            except ValueError as exc:
+                if "exceed context window" in str(exc):
+                    raise LlamaCppError(
+                        f"Câu hỏi và tài liệu dài quá ngữ cảnh {self._settings.llm.context_tokens} token "
+                        "của mô hình. Hãy hỏi ngắn hơn hoặc tăng TROLY_LLM__CONTEXT_TOKENS.",
+                        code="llm_context_overflow",
+                    ) from None
+                raise LlamaCppError(f"llama.cpp lỗi khi sinh câu trả lời: {exc}") from None
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of `text` under this model's tokenizer (loads the model)."""
+        return len(self.load().tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def info(self) -> ModelInfo:
+        status = model_files.status(self._settings)
+        ready = self._llama is not None or status.ready
+        detail = "đã nạp" if self._llama is not None else status.detail
+        return ModelInfo(
+            backend="llamacpp",
+            name=self.name,
+            location=str(self._path or status.path),
+            size_bytes=status.size_bytes,
+            ready=ready,
+            detail=detail,
+        )

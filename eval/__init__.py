@@ -1,0 +1,1 @@
+"""Evaluation: QA benchmarks, metrics, reports and performance benchmarks."""

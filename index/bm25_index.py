@@ -1,0 +1,61 @@
+"""BM25 over pre-tokenised chunks (bm25s: sparse matrices, scores for every chunk in one pass)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+import numpy as np
+from numpy.typing import NDArray
+
+from index.text import QueryTokens
+
+Scores = NDArray[np.float32]
+
+
+class Bm25Index:
+    """Scores of every indexed chunk (by position) for a tokenised query."""
+
+    def __init__(self, model: bm25s.BM25 | None, size: int) -> None:
+        self._model = model
+        self._size = size
+
+    @classmethod
+    def build(cls, corpus_tokens: Sequence[list[str]]) -> Bm25Index:
+        if not corpus_tokens:
+            return cls(None, 0)
+        model = bm25s.BM25()
+        model.index([list(tokens) for tokens in corpus_tokens], show_progress=False)
+        return cls(model, len(corpus_tokens))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def scores(self, tokens: Sequence[str]) -> Scores:
+        """BM25 score of each chunk; tokens the corpus never saw are ignored."""
+        if self._model is None:
+            return np.zeros(self._size, dtype=np.float32)
+        vocab = self._model.vocab_dict
+        known = [t for t in tokens if t in vocab and t != ""]
+        if not known:
+            return np.zeros(self._size, dtype=np.float32)
+        return np.asarray(self._model.get_scores(known), dtype=np.float32)
+
+    def query_scores(self, query: QueryTokens, folded_weight: float) -> Scores:
+        """Exact-token scores plus `folded_weight` times folded-token scores; unaccented queries: folded only."""
+        folded = self.scores(query.folded)
+        if not query.accented:
+            return folded
+        return self.scores(query.exact) + np.float32(folded_weight) * folded
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        if self._model is not None:
+            self._model.save(str(folder))
+
+    @classmethod
+    def load(cls, folder: Path, size: int) -> Bm25Index:
+        if size == 0:
+            return cls(None, 0)
+        return cls(bm25s.BM25.load(str(folder)), size)

@@ -1,0 +1,1 @@
+"""Embedding backends, one per file, chosen by `factory.build_embedder`."""

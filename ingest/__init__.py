@@ -1,0 +1,1 @@
+"""Ingest stage: load files, decode, clean web boilerplate, chunk with offsets."""

@@ -1,0 +1,69 @@
+"""Vietnamese text normalisation shared by every stage.
+
+- `normalize`: Unicode NFC and one tone-mark placement convention, so `hoà`/`hòa` and `thuỷ`/`thủy` are the
+  same string. Applied to documents at ingestion and to questions, so offsets and matching agree.
+- `fold`: lowercase without diacritics (`đ` -> `d`), for questions typed without accents.
+- `syllables`: the word-character runs of a text; Vietnamese words are space-separated syllables, and word
+  segmenters break on unaccented text, so retrieval works on syllables and syllable bigrams.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
+_SYLLABLE = re.compile(r"\w+", re.UNICODE)
+# Old-style placement (hòa, khỏe, thủy) is the one most news and legal text use: in an open syllable
+# ending in oa/oe/uy the mark sits on the first vowel; with a final consonant (hoàng) both styles agree.
+_OPEN_PAIR = re.compile(r"^([^aeiouy]*)(o[ae]|uy)$")
+
+
+def _base_letters(decomposed: str) -> str:
+    """Letters without tone marks but with the vowel-shape marks (circumflex, breve, horn) kept."""
+    return "".join(ch for ch in decomposed if ch not in _TONE_MARKS)
+
+
+@lru_cache(maxsize=65536)
+def _normalize_syllable(word: str) -> str:
+    decomposed = unicodedata.normalize("NFD", word)
+    tones = [ch for ch in decomposed if ch in _TONE_MARKS]
+    if len(tones) != 1:
+        return unicodedata.normalize("NFC", word)
+    base = _base_letters(decomposed)
+    match = _OPEN_PAIR.match(base.lower())
+    # "qu" + vowel: the u belongs to the consonant, so "quý", "quà" keep the mark on the last vowel.
+    if match is None or match.group(1).endswith("q") or (match.group(1) == "g" and base.lower()[1:2] == "i"):
+        return unicodedata.normalize("NFC", word)
+    first_vowel = len(match.group(1))
+    letters = list(base)
+    letters[first_vowel] = letters[first_vowel] + tones[0]
+    return unicodedata.normalize("NFC", "".join(letters))
+
+
+def normalize(text: str) -> str:
+    """NFC plus one tone-mark placement convention. Keeps length changes local to single words."""
+    text = unicodedata.normalize("NFC", text)
+    return _SYLLABLE.sub(lambda m: _normalize_syllable(m.group(0)), text)
+
+
+@lru_cache(maxsize=65536)
+def _fold_word(word: str) -> str:
+    decomposed = unicodedata.normalize("NFD", word.lower().replace("đ", "d").replace("Đ", "d"))
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+
+
+def fold(text: str) -> str:
+    """Lowercase, no diacritics, đ -> d: 'Cần Thơ xếp hạng' -> 'can tho xep hang'."""
+    return _SYLLABLE.sub(lambda m: _fold_word(m.group(0)), text.lower())
+
+
+def syllables(text: str) -> list[str]:
+    """Lowercased NFC syllables (word-character runs) of a text."""
+    return _SYLLABLE.findall(normalize(text).lower())
+
+
+def has_diacritics(text: str) -> bool:
+    """True when the text carries any Vietnamese accent or đ, i.e. it was not typed without diacritics."""
+    return fold(text) != text.lower()

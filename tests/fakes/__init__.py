@@ -1,0 +1,1 @@
+"""Fakes for wiring tests (real servers speaking other programs' protocols)."""

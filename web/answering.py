@@ -1,0 +1,134 @@
+"""Asking a question over HTTP: check it, load the conversation, queue the generation, record the answer.
+
+The JSON endpoint, the SSE endpoint and the OpenAI-compatible endpoint all go through `AskFlow`.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from assistant.events import AnswerEvent, CitationsEvent, DoneEvent, ErrorEvent, TokenEvent
+from assistant.llm.base import ChatMessage, ChatModelError
+from troly.errors import TrolyError
+from troly.records import Answer
+from web.auth import Principal
+from web.errors import ApiError, not_found, too_large
+from web.queue import Job
+from web.schemas import AskResponse, CitationsData, ErrorData, TokenData
+from web.services import Services
+from web.sse import sse_frame
+
+log = logging.getLogger(__name__)
+
+_RETRY_LATER = {"model_not_ready", "model_error", "index_corrupt", "not_ready", "queue_full"}
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    history: tuple[ChatMessage, ...]
+    conversation_id: str | None
+    principal: Principal
+
+
+def error_from_event(event: ErrorEvent) -> ApiError:
+    status = 503 if event.code in _RETRY_LATER or event.code.startswith("model") else 500
+    return ApiError(status, event.code, event.message)
+
+
+class AskFlow:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def check_question(self, text: str) -> str:
+        text = unicodedata.normalize("NFC", text).strip()
+        if not text:
+            raise ApiError(422, "empty_question", "Câu hỏi không được để trống.")
+        limit = self._services.settings.server.max_question_chars
+        if len(text) > limit:
+            raise too_large("question_too_long", f"Câu hỏi quá dài (tối đa {limit} ký tự).")
+        return text
+
+    def prepare(self, principal: Principal, text: str, conversation_id: str | None) -> Question:
+        """A checked question with the history of its conversation (a new conversation when None)."""
+        text = self.check_question(text)
+        db = self._services.db
+        if conversation_id is None:
+            return Question(text, (), db.create_conversation(principal.key_id), principal)
+        exists, owner = db.conversation_owner(conversation_id)
+        # Another key's conversation is reported as missing: its content must not leak.
+        if not exists or (owner != principal.key_id and self._services.settings.server.require_auth):
+            raise not_found("conversation_not_found", "Không tìm thấy hội thoại này.")
+        turns = self._services.settings.answer.history_turns
+        return Question(text, tuple(db.history(conversation_id, 2 * turns)), conversation_id, principal)
+
+    def stateless(self, principal: Principal, messages: Sequence[ChatMessage]) -> Question:
+        """A question whose history travels with the request (OpenAI style): nothing stored but the answer."""
+        if not messages or messages[-1].role != "user":
+            raise ApiError(422, "invalid_request", "Tin nhắn cuối cùng phải là câu hỏi của người dùng (role=user).")
+        text = self.check_question(messages[-1].content)
+        turns = self._services.settings.answer.history_turns
+        history = [m for m in messages[:-1] if m.role in ("user", "assistant")]
+        return Question(text, tuple(history[-2 * turns :] if turns else ()), None, principal)
+
+    def submit(self, question: Question, *, k: int | None = None, filters: dict[str, Any] | None = None) -> Job[AnswerEvent]:
+        """Queue the generation; raises ApiError 503 when the queue is full."""
+        services = self._services
+
+        def produce() -> Iterator[AnswerEvent]:
+            try:
+                pipeline = services.pipeline.get()
+                yield from pipeline.stream(question.text, question.history, k=k, filters=filters)
+            except TrolyError as exc:
+                yield ErrorEvent(code=exc.code, message=exc.message)
+            except ChatModelError as exc:
+                yield ErrorEvent(code="model_error", message=f"Mô hình ngôn ngữ gặp lỗi: {exc}")
+            except Exception:
+                log.exception("answer generation failed")
+                yield ErrorEvent(code="internal", message="Lỗi hệ thống khi tạo câu trả lời. Vui lòng thử lại sau.")
+
+        return services.queue.submit(produce)
+
+    def record(self, question: Question, answer: Answer) -> AskResponse:
+        db = self._services.db
+        db.save_answer(answer, conversation_id=question.conversation_id, key_id=question.principal.key_id)
+        db.audit(question.principal.key_id, "ask", question.text)
+        return AskResponse.of(answer, question.conversation_id)
+
+    async def answer(self, question: Question, job: Job[AnswerEvent]) -> tuple[AskResponse, int]:
+        """Drain the job: the recorded response and the number of streamed tokens."""
+        tokens = 0
+        async for event in job.events():
+            if isinstance(event, TokenEvent):
+                tokens += 1
+            elif isinstance(event, DoneEvent):
+                return await run_in_threadpool(self.record, question, event.answer), tokens
+            elif isinstance(event, ErrorEvent):
+                raise error_from_event(event)
+        raise ApiError(500, "internal", "Câu trả lời bị gián đoạn. Vui lòng thử lại.")
+
+    async def sse(self, question: Question, job: Job[AnswerEvent]) -> AsyncIterator[bytes]:
+        """The answer as SSE: token*, citations, then done (the /v1/ask body) or error."""
+        try:
+            async for event in job.events():
+                if isinstance(event, TokenEvent):
+                    yield sse_frame(TokenData(text=event.text), "token")
+                elif isinstance(event, CitationsEvent):
+                    yield sse_frame(CitationsData(citations=event.citations), "citations")
+                elif isinstance(event, DoneEvent):
+                    body = await run_in_threadpool(self.record, question, event.answer)
+                    yield sse_frame(body, "done")
+                    return
+                elif isinstance(event, ErrorEvent):
+                    yield sse_frame(ErrorData(code=event.code, message=event.message), "error")
+                    return
+        except ApiError as exc:
+            yield sse_frame(ErrorData(code=exc.code, message=exc.message), "error")
+            return
+        yield sse_frame(ErrorData(code="internal", message="Câu trả lời bị gián đoạn. Vui lòng thử lại."), "error")

@@ -1,0 +1,110 @@
+"""HTTP errors: a stable English code, a Vietnamese message, one JSON shape `{"error": {code, message}}`."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from troly.errors import ModelNotReadyError, TrolyError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(TrolyError):
+    """An error answered with `status`; `headers` carry e.g. Retry-After."""
+
+    def __init__(
+        self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+        self.headers = headers or {}
+
+
+def unauthorized(message: str = "Thiếu hoặc sai khóa API (Authorization: Bearer ...).") -> ApiError:
+    return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def forbidden() -> ApiError:
+    return ApiError(403, "forbidden", "Khóa API này không có quyền quản trị tài liệu.")
+
+
+def not_found(code: str, message: str) -> ApiError:
+    return ApiError(404, code, message)
+
+
+def too_large(code: str, message: str) -> ApiError:
+    return ApiError(413, code, message)
+
+
+def rate_limited(retry_after_s: int) -> ApiError:
+    return ApiError(
+        429,
+        "rate_limited",
+        f"Quá nhiều yêu cầu. Vui lòng thử lại sau {retry_after_s} giây.",
+        headers={"Retry-After": str(retry_after_s)},
+    )
+
+
+def queue_full(retry_after_s: int) -> ApiError:
+    return ApiError(
+        503,
+        "queue_full",
+        f"Hệ thống đang bận trả lời các câu hỏi khác. Vui lòng thử lại sau {retry_after_s} giây.",
+        headers={"Retry-After": str(retry_after_s)},
+    )
+
+
+# Codes of errors raised by other stages that mean "try again later" rather than "your request is wrong".
+_UNAVAILABLE_CODES = {ModelNotReadyError.code, "model_error", "index_corrupt", "not_ready"}
+
+
+def status_for(error: TrolyError) -> int:
+    if isinstance(error, ApiError):
+        return error.status
+    return 503 if error.code in _UNAVAILABLE_CODES else 400
+
+
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    return {"error": {"code": code, "message": message}}
+
+
+def error_response(error: TrolyError) -> JSONResponse:
+    headers = error.headers if isinstance(error, ApiError) else None
+    return JSONResponse(error_body(error.code, error.message), status_code=status_for(error), headers=headers)
+
+
+_HTTP_CODES = {
+    404: ("not_found", "Không tìm thấy địa chỉ này."),
+    405: ("method_not_allowed", "Phương thức không được hỗ trợ cho địa chỉ này."),
+}
+
+
+def install_handlers(app: FastAPI) -> None:
+    async def on_troly(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, TrolyError)
+        return error_response(exc)
+
+    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        fields = ", ".join(".".join(str(p) for p in err.get("loc", ())) for err in exc.errors())
+        message = f"Yêu cầu không hợp lệ ({fields})." if fields else "Yêu cầu không hợp lệ."
+        return JSONResponse(error_body("invalid_request", message), status_code=422)
+
+    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code, message = _HTTP_CODES.get(exc.status_code, ("http_error", "Yêu cầu không thể xử lý."))
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+
+    async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(error_body("internal", "Lỗi hệ thống. Vui lòng thử lại sau."), status_code=500)
+
+    app.add_exception_handler(TrolyError, on_troly)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

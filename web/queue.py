@@ -1,0 +1,110 @@
+"""The bounded generation queue: one model instance answers one question at a time.
+
+Generation is blocking CPU work, so it runs on a single worker thread; events cross to the event loop
+through an asyncio queue. A job is admitted (or refused with 503) before the response starts, and the
+worker releases its slot however the job ends, even when the client never reads the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from web.errors import queue_full
+
+T = TypeVar("T")
+
+_FIRST_GUESS_S = 10.0  # expected seconds per answer before any was measured
+
+
+@dataclass
+class _Message(Generic[T]):
+    item: T | None = None
+    error: BaseException | None = None
+    end: bool = False
+
+
+@dataclass
+class Job(Generic[T]):
+    _queue: asyncio.Queue[_Message[T]]
+    _cancel: threading.Event = field(default_factory=threading.Event)
+
+    async def events(self) -> AsyncIterator[T]:
+        """The produced items in order; re-raises the producer's exception. Leaving early cancels it."""
+        try:
+            while True:
+                message = await self._queue.get()
+                if message.error is not None:
+                    raise message.error
+                if message.end:
+                    return
+                yield message.item  # type: ignore[misc]
+        finally:
+            self._cancel.set()
+
+
+class GenerationQueue:
+    def __init__(self, size: int) -> None:
+        self.capacity = size + 1  # the running job plus `size` waiting
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._mean_s = _FIRST_GUESS_S
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="troly-generate")
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self._mean_s * self._pending))
+
+    def submit(self, produce: Callable[[], Iterator[T]]) -> Job[T]:
+        """Start `produce` on the generation thread; raises ApiError 503 (queue_full) when full."""
+        with self._lock:
+            if self._pending >= self.capacity:
+                raise queue_full(self.retry_after())
+            self._pending += 1
+        loop = asyncio.get_running_loop()
+        job: Job[T] = Job(asyncio.Queue())
+
+        def post(message: _Message[T]) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed at shutdown: nobody is listening
+                loop.call_soon_threadsafe(job._queue.put_nowait, message)
+
+        def work() -> None:
+            started = time.monotonic()
+            try:
+                if job._cancel.is_set():
+                    return
+                for item in produce():
+                    post(_Message(item=item))
+                    if job._cancel.is_set():
+                        break
+            except BaseException as exc:
+                post(_Message(error=exc))
+            finally:
+                self._finished(time.monotonic() - started)
+                post(_Message(end=True))
+
+        try:
+            self._executor.submit(work)
+        except RuntimeError:
+            self._finished(0.0)
+            raise
+        return job
+
+    def _finished(self, seconds: float) -> None:
+        with self._lock:
+            self._pending -= 1
+            if seconds > 0:
+                self._mean_s = 0.8 * self._mean_s + 0.2 * seconds
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

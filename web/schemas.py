@@ -1,0 +1,183 @@
+"""Request and response bodies of the HTTP API (they make /openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from troly.records import Answer, Citation, IngestStatus, SearchHit
+
+SNIPPET_CHARS = 300
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, description="Câu hỏi tiếng Việt.")
+    conversation_id: str | None = Field(default=None, description="Tiếp tục một hội thoại để hỏi tiếp.")
+    k: int | None = Field(default=None, ge=1, le=50, description="Số đoạn trích dùng làm bằng chứng.")
+    filters: dict[str, Any] | None = None
+
+
+class AskResponse(BaseModel):
+    answer_id: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    conversation_id: str | None
+    timings: dict[str, float]
+    unsupported: list[str]
+    model: str = ""
+
+    @classmethod
+    def of(cls, answer: Answer, conversation_id: str | None) -> AskResponse:
+        return cls(
+            answer_id=answer.id,
+            answer=answer.text,
+            refused=answer.refused,
+            citations=answer.citations,
+            conversation_id=conversation_id,
+            timings=answer.timings_ms,
+            unsupported=answer.unsupported,
+            model=answer.model,
+        )
+
+
+class TokenData(BaseModel):
+    text: str
+
+
+class CitationsData(BaseModel):
+    citations: list[Citation]
+
+
+class ErrorData(BaseModel):
+    code: str
+    message: str
+
+
+class SearchResult(BaseModel):
+    rank: int
+    source: str
+    chunk_id: str
+    title: str
+    date: str | None
+    score: float
+    snippet: str
+    start: int
+    end: int
+
+    @classmethod
+    def of(cls, hit: SearchHit) -> SearchResult:
+        chunk = hit.chunk
+        text = chunk.text
+        snippet = text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rstrip() + "…"
+        return cls(
+            rank=hit.rank,
+            source=chunk.doc_id,
+            chunk_id=chunk.id,
+            title=chunk.title,
+            date=chunk.date,
+            score=hit.score,
+            snippet=snippet,
+            start=chunk.start,
+            end=chunk.end,
+        )
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[SearchResult]
+
+
+class DocumentOut(BaseModel):
+    id: str
+    title: str
+    date: str | None
+    content_hash: str
+    chunks: int
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentOut]
+
+
+class UploadResult(BaseModel):
+    filename: str = Field(description="Tên tệp như người dùng gửi lên.")
+    source: str = Field(description="Mã tài liệu (tên tệp đã làm sạch) dùng trong trích dẫn và khi xóa.")
+    status: IngestStatus
+    chunks: int = 0
+    reason: str | None = None
+
+
+class UploadResponse(BaseModel):
+    results: list[UploadResult]
+
+
+class DeleteResponse(BaseModel):
+    id: str
+    deleted: bool
+
+
+class FeedbackRequest(BaseModel):
+    answer_id: str = Field(min_length=1)
+    rating: Literal["up", "down"]
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class FeedbackResponse(BaseModel):
+    id: int
+    answer_id: str
+
+
+class Health(BaseModel):
+    status: Literal["ok", "not_ready"]
+    checks: dict[str, bool] = Field(default_factory=dict)
+    detail: str = ""
+
+
+# OpenAI-compatible chat completions
+
+
+class OpenAIMessage(BaseModel):
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(str(part.get("text", "")) for part in self.content if part.get("type") == "text")
+        return self.content or ""
+
+
+class ChatCompletionRequest(BaseModel):
+    model: str = "troly"
+    messages: list[OpenAIMessage] = Field(min_length=1)
+    stream: bool = False
+    max_tokens: int | None = None
+    temperature: float | None = None
+
+
+class ChatChoiceMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class ChatChoice(BaseModel):
+    index: int = 0
+    message: ChatChoiceMessage
+    finish_reason: Literal["stop"] = "stop"
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    usage: Usage
+    citations: list[Citation] = Field(default_factory=list)
