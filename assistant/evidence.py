@@ -9,29 +9,101 @@ sources [1], [2], ... in order of relevance.
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from assistant.verify import capitalised_names, name_key
 from ingest.vietnamese import fold, normalize
 from troly.records import SearchHit
 
 # Question words and function words: matching them says nothing about whether a sentence answers.
 STOPWORDS = frozenset(
     fold(w)
-    for w in (
-        "là ai gì nào đâu sao bao nhiêu mấy không có của và các những được cho với trong theo khi thì mà này "
-        "đó ấy ở tại về từ đã đang sẽ một như thế nào hay hoặc để do bởi vì nên cũng rất vào ra lên nó họ "
-        "the còn hỏi cần"
-    ).split()
+    for w in [
+        "là",
+        "ai",
+        "gì",
+        "nào",
+        "đâu",
+        "sao",
+        "bao",
+        "nhiêu",
+        "mấy",
+        "không",
+        "có",
+        "của",
+        "và",
+        "các",
+        "những",
+        "được",
+        "cho",
+        "với",
+        "trong",
+        "theo",
+        "khi",
+        "thì",
+        "mà",
+        "này",
+        "đó",
+        "ấy",
+        "ở",
+        "tại",
+        "về",
+        "từ",
+        "đã",
+        "đang",
+        "sẽ",
+        "một",
+        "như",
+        "thế",
+        "nào",
+        "hay",
+        "hoặc",
+        "để",
+        "do",
+        "bởi",
+        "vì",
+        "nên",
+        "cũng",
+        "rất",
+        "vào",
+        "ra",
+        "lên",
+        "nó",
+        "họ",
+        "the",
+        "còn",
+        "hỏi",
+        "cần",
+    ]
 )
 # Characters per prompt token for Vietnamese text with the Qwen2.5 tokenizer (measured ~3.2 on the seeds).
 CHARS_PER_TOKEN = 3.0
+OTHER_ENTITY_FACTOR = 0.5
 _WORD = re.compile(r"\w+", re.UNICODE)
-# A sentence ends at . ! ? … followed by space and an upper-case letter, a digit or a quote, or at a line break.
+# A sentence ends at . ! ? … followed by space and a letter, digit or quote, or at a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]*\s+(?=[\"“‘(\d\w])|\n+")
 # Abbreviations that end with a dot inside a sentence (TP. Hồ Chí Minh, ThS. Nguyễn ...).
 _ABBREVIATION = re.compile(r"(?:\b(?:TP|Tp|tp|ThS|TS|PGS|GS|BS|KS|St|Mr|Mrs|Dr|Q|P|H|TT)|\b[A-ZĐ])\.$")
+
+
+# Questions asking for a quantity or a date: only a sentence holding a number can answer them.
+_NUMBER_QUESTION = re.compile(r"\b(bao nhieu|ngay nao|nam nao|thang nao|ngay may)\b")
+# A standalone number (4,2; 1.320; 02/08/2018; 9-9), not a code like 4G or VT-CNTT.
+NUMBER = re.compile(r"(?<![\w.,/-])\d+(?:[.,/-]\d+)*(?![\w/-])")
+
+
+def expects_number(question: str) -> bool:
+    return _NUMBER_QUESTION.search(fold(question)) is not None
+
+
+def new_numbers(text: str, question: str) -> set[str]:
+    """Standalone numbers of `text` that the question does not already hold."""
+    return set(NUMBER.findall(text)) - set(NUMBER.findall(question))
 
 
 def estimate_tokens(text: str) -> int:
@@ -78,18 +150,24 @@ class Terms:
     folded: frozenset[str]
     bigrams: frozenset[str]
     accented: bool
+    trigrams: frozenset[str] = frozenset()
+    names: tuple[str, ...] = ()
+    """Folded capitalised names of the question ("Quảng Trị"): the documents it asks about."""
 
     @classmethod
     def of(cls, text: str) -> Terms:
         words = [w.lower() for w in _WORD.findall(normalize(text))]
         folded_words = [fold(w) for w in words]
         content = [(w, f) for w, f in zip(words, folded_words, strict=True) if f not in STOPWORDS]
-        bigrams = {f"{a} {b}" for a, b in zip(folded_words, folded_words[1:], strict=False)}
+        bigrams = {f"{a} {b}" for a, b in itertools.pairwise(folded_words)}
+        trigrams = {" ".join(folded_words[i : i + 3]) for i in range(len(folded_words) - 2)}
         return cls(
             exact=frozenset(w for w, _ in content),
             folded=frozenset(f for _, f in content),
             bigrams=frozenset(b for b in bigrams if not all(p in STOPWORDS for p in b.split())),
             accented=fold(text) != text.lower(),
+            trigrams=frozenset(t for t in trigrams if sum(p not in STOPWORDS for p in t.split()) >= 2),
+            names=tuple(name_key(n) for n in question_names(text)),
         )
 
 
@@ -98,36 +176,60 @@ class SentenceMatch:
     exact: frozenset[str]
     folded: frozenset[str]
     bigrams: frozenset[str]
+    trigrams: frozenset[str] = frozenset()
 
 
 def match_terms(question: Terms, text: str) -> SentenceMatch:
     words = [w.lower() for w in _WORD.findall(text)]
     folded_words = [fold(w) for w in words]
-    bigrams = {f"{a} {b}" for a, b in zip(folded_words, folded_words[1:], strict=False)}
+    bigrams = {f"{a} {b}" for a, b in itertools.pairwise(folded_words)}
     return SentenceMatch(
         exact=question.exact & set(words),
         folded=question.folded & set(folded_words),
         bigrams=question.bigrams & bigrams,
+        trigrams=question.trigrams
+        & {" ".join(folded_words[i : i + 3]) for i in range(len(folded_words) - 2)},
     )
 
 
-def relevance(question: Terms, match: SentenceMatch) -> float:
-    """Syllables count 1 when they match with their accents (0.6 when only folded), bigrams 1.5 more."""
-    if question.accented:
-        unigram = len(match.exact) + 0.6 * (len(match.folded) - len({fold(w) for w in match.exact}))
-    else:
-        unigram = float(len(match.folded))
-    return unigram + 1.5 * len(match.bigrams)
+def relevance(question: Terms, match: SentenceMatch, weights: Mapping[str, float] | None = None) -> float:
+    """Sum of the matched terms' weights: a syllable counts fully with its accents (0.6 when only folded
+    matches and the question has accents), a bigram 1.5 times its rarer syllable, a trigram 2 times."""
+    w = weights or {}
+    exact_folded = {fold(t) for t in match.exact}
+    score = 0.0
+    for term in match.folded:
+        full = not question.accented or term in exact_folded
+        score += w.get(term, 1.0) * (1.0 if full else 0.6)
+    for bigram in match.bigrams:
+        score += 1.5 * max(w.get(part, 1.0) for part in bigram.split())
+    for trigram in match.trigrams:
+        score += 2.0 * max(w.get(part, 1.0) for part in trigram.split())
+    return score
 
 
 def coverage(question: Terms, matches: Iterable[SentenceMatch]) -> float:
-    """Share of the question's content syllables (folded) found in the given sentences together."""
-    if not question.folded:
+    """Share of the question's content syllables and bigrams (folded) found in the given sentences together.
+
+    Bigrams matter: Vietnamese words are mostly two syllables, and a sentence holding "khai" (of "triển
+    khai") and "sinh" (of "phát sinh") does not speak of "khai sinh".
+    """
+    total = len(question.folded) + len(question.bigrams)
+    if not total:
         return 0.0
     found: set[str] = set()
     for match in matches:
-        found |= match.folded
-    return len(found) / len(question.folded)
+        found |= match.folded | match.bigrams
+    return len(found) / total
+
+
+def idf_weights(texts: Sequence[str]) -> dict[str, float]:
+    """Inverse document frequency of folded syllables over the candidate sentences, floored at 0.5."""
+    df: Counter[str] = Counter()
+    for text in texts:
+        df.update({fold(w) for w in _WORD.findall(text)})
+    n = len(texts)
+    return {term: max(0.5, math.log((n + 1) / (count + 0.5))) for term, count in df.items()}
 
 
 @dataclass
@@ -173,19 +275,20 @@ class Evidence:
 
 
 def candidate_sentences(question: Terms, hits: Sequence[SearchHit]) -> list[EvidenceSentence]:
-    """Sentences of the hits, deduplicated by document offset (chunks overlap), in document order."""
-    seen: dict[tuple[str, int], EvidenceSentence] = {}
+    """Sentences of the hits, deduplicated by document offset (chunks overlap), in document order, scored
+    with syllable weights from these same sentences (rare terms such as names weigh most)."""
+    spans: dict[tuple[str, int], tuple[str, Span]] = {}
     for hit in hits:
         chunk = hit.chunk
         for span in split_sentences(chunk.text, chunk.start):
-            key = (chunk.doc_id, span.start)
-            if key in seen:
-                continue
-            match = match_terms(question, span.text)
-            seen[key] = EvidenceSentence(
-                chunk.doc_id, chunk.id, span.start, span.end, span.text, relevance(question, match), match
-            )
-    return sorted(seen.values(), key=lambda s: (s.doc_id, s.start))
+            spans.setdefault((chunk.doc_id, span.start), (chunk.id, span))
+    weights = idf_weights([span.text for _, span in spans.values()])
+    sentences = []
+    for (doc_id, _), (chunk_id, span) in spans.items():
+        match = match_terms(question, span.text)
+        score = relevance(question, match, weights)
+        sentences.append(EvidenceSentence(doc_id, chunk_id, span.start, span.end, span.text, score, match))
+    return sorted(sentences, key=lambda s: (s.doc_id, s.start))
 
 
 def select_evidence(
@@ -193,14 +296,16 @@ def select_evidence(
 ) -> Evidence:
     """The best-scoring sentences (each with `neighbours` sentences either side) that fit the budget."""
     terms = Terms.of(question)
+    wants_number = expects_number(question)
     candidates = candidate_sentences(terms, hits)
     if not candidates:
         return Evidence(question, terms, [])
+    _penalise_other_entities(terms, candidates)
     by_doc: dict[str, list[EvidenceSentence]] = {}
     for sent in candidates:
         by_doc.setdefault(sent.doc_id, []).append(sent)
     position = {id(s): i for sents in by_doc.values() for i, s in enumerate(sents)}
-    doc_rank = {}
+    doc_rank: dict[str, int] = {}
     for hit in hits:
         doc_rank.setdefault(hit.chunk.doc_id, len(doc_rank))
 
@@ -218,8 +323,10 @@ def select_evidence(
     best_support = 0.0
     best: EvidenceSentence | None = None
     for rank, sent in enumerate(ranked):
-        group = window(sent) if rank < 3 else [sent]
-        support = coverage(terms, (s.match for s in window(sent)))
+        group = window(sent) if rank == 0 else [sent]
+        support = coverage(terms, [sent.match])
+        if wants_number and not new_numbers(sent.text, question):
+            support = 0.0
         if support > best_support:
             best_support, best = support, sent
         new = [s for s in group if id(s) not in chosen]
@@ -232,6 +339,34 @@ def select_evidence(
             chosen[id(s)] = s
         used += cost
     return Evidence(question, terms, _group(chosen.values(), hits), best_support, best)
+
+
+def question_names(question: str) -> list[str]:
+    """Capitalised names of a question, without a capitalised first word ("Theo Bộ luật" -> none)."""
+    names = []
+    for name in capitalised_names(question):
+        if question.lstrip().startswith(name):
+            name = name.partition(" ")[2]
+        if " " in name:
+            names.append(name)
+    return names
+
+
+def _penalise_other_entities(terms: Terms, candidates: list[EvidenceSentence]) -> None:
+    """Halve the scores of documents that hold none of the names the question asks about ("Quảng Trị"),
+    when another retrieved document does: a question about one province is not answered by another's."""
+    if not terms.names:
+        return
+    texts: dict[str, list[str]] = {}
+    for sent in candidates:
+        texts.setdefault(sent.doc_id, []).append(sent.text)
+    keys = {doc: f" {name_key(' '.join(parts))} " for doc, parts in texts.items()}
+    holders = {doc for doc, key in keys.items() if any(f" {n} " in key for n in terms.names)}
+    if not holders:
+        return
+    for sent in candidates:
+        if sent.doc_id not in holders:
+            sent.score *= OTHER_ENTITY_FACTOR
 
 
 def _group(sentences: Iterable[EvidenceSentence], hits: Sequence[SearchHit]) -> list[Source]:

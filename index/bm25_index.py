@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import bm25s
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.typing import NDArray
 
 from index.text import QueryTokens
+
+if TYPE_CHECKING:
+    import bm25s
 
 Scores = NDArray[np.float32]
 
@@ -25,6 +29,8 @@ class Bm25Index:
     def build(cls, corpus_tokens: Sequence[list[str]]) -> Bm25Index:
         if not corpus_tokens:
             return cls(None, 0)
+        import bm25s  # imported on first use: it pulls scipy, which `troly ingest` of unchanged files never needs
+
         model = bm25s.BM25()
         model.index([list(tokens) for tokens in corpus_tokens], show_progress=False)
         return cls(model, len(corpus_tokens))
@@ -43,7 +49,7 @@ class Bm25Index:
         return np.asarray(self._model.get_scores(known), dtype=np.float32)
 
     def query_scores(self, query: QueryTokens, folded_weight: float) -> Scores:
-        """Exact-token scores plus `folded_weight` times folded-token scores; unaccented queries: folded only."""
+        """Exact scores plus `folded_weight` times folded scores; an unaccented query: folded only."""
         folded = self.scores(query.folded)
         if not query.accented:
             return folded
@@ -58,4 +64,6 @@ class Bm25Index:
     def load(cls, folder: Path, size: int) -> Bm25Index:
         if size == 0:
             return cls(None, 0)
+        import bm25s
+
         return cls(bm25s.BM25.load(str(folder)), size)

@@ -1,9 +1,9 @@
 """Exact inner-product search over L2-normalised vectors (FAISS IndexFlatIP) keyed by chunk id.
 
-Flat search is exact and needs no training; it scans every vector (about 1.5 MB per 1,000 chunks at 384 dims),
-which stays under a few milliseconds up to ~100k chunks. At ~1M chunks the next step is IVF (nlist ~ 4*sqrt(n),
-trained on a sample: FAISS wants at least 39 points per cluster) or HNSW, both approximate: recall must then be
-re-measured with eval.bench_retrieval, and removals become costlier (HNSW cannot delete in place).
+Flat search is exact and needs no training; it scans every vector (1.5 MB per 1,000 chunks at 384 dims),
+which stays in milliseconds up to ~100k chunks. At ~1M chunks the next step is IVF (nlist ~ 4*sqrt(n),
+trained on a sample: FAISS wants at least 39 points per cluster) or HNSW; both are approximate, so recall
+must be re-measured with eval.bench_retrieval, and removals get costlier (HNSW cannot delete in place).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class FaissStore:
 
     def __init__(self, dim: int) -> None:
         self._dim = dim
-        self._index = faiss.IndexFlatIP(dim)
+        self._index: faiss.Index = faiss.IndexFlatIP(dim)
         self._ids: list[str] = []
 
     @property

@@ -27,9 +27,7 @@ def _min_max(ranking: Ranking) -> dict[int, float]:
     return {p: (s - low) / (high - low) for p, s in ranking}
 
 
-def _combine(
-    bm25: Ranking, dense: Ranking, fused: dict[int, float], k: int
-) -> list[Fused]:
+def _combine(bm25: Ranking, dense: Ranking, fused: dict[int, float], k: int) -> list[Fused]:
     raw_bm25 = dict(bm25)
     raw_dense = dict(dense)
     order = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]

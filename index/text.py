@@ -11,6 +11,7 @@ folded tokens, because "can" written plainly is a different word from "cần".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from ingest.vietnamese import fold, has_diacritics, syllables
 
@@ -18,7 +19,7 @@ FOLDED_PREFIX = "~"
 
 
 def _with_bigrams(words: list[str]) -> list[str]:
-    return words + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+    return words + [f"{a}_{b}" for a, b in pairwise(words)]
 
 
 def exact_tokens(text: str) -> list[str]:

@@ -2,7 +2,7 @@
 
 Rules are general shapes of page chrome (menus, photo captions and credits, comment counters, "related news"
 blocks, bylines printed twice), never tied to a site or a file. A long sentence-like paragraph is only dropped
-inside a related-news block, and only when it is shaped like a teaser (it follows a teaser title or timestamp).
+inside a related-news block, and only when it is shaped like a teaser (after a teaser title or timestamp).
 """
 
 from __future__ import annotations
@@ -13,29 +13,49 @@ from dataclasses import dataclass, field
 
 from ingest.vietnamese import fold
 
+
+def _phrases(text: str) -> tuple[str, ...]:
+    """Comma-separated phrases, longest first so 'dang ky mua goi an pham' wins over 'dang ky'."""
+    return tuple(sorted((phrase.strip() for phrase in text.split(",")), key=len, reverse=True))
+
+
 _DATE_MARKER = re.compile(r"^\s*date\s+(\d{4}-\d{2}(?:-\d{2})?)\b\s*")
 _SENTENCE_END = re.compile(r"[.!?…:;\"”’)]\s*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 # Page chrome: a line made only of these (folded) phrases is navigation, not content.
-_CHROME_PHRASES = (
-    "ban can biet", "tien ich", "lien he", "dang ky mua goi an pham", "dang ky", "dang nhap", "dang xuat", "logo",
-    "trang chu", "tim kiem", "menu", "video", "tin moi", "tin tai tro", "chia se", "facebook", "zalo", "twitter",
-    "in bai", "copy link", "sao chep lien ket", "gui bai", "theo doi", "len dau trang", "quang cao", "podcast",
-    "e magazine", "emagazine", "infographic", "multimedia", "rss", "tieng viet", "english",
+_CHROME_PHRASES = _phrases(
+    "ban can biet, tien ich, lien he, dang ky mua goi an pham, dang ky, dang nhap, dang xuat, logo, trang "
+    "chu, tim kiem, menu, video, tin moi, tin tai tro, chia se, facebook, zalo, twitter, in bai, copy "
+    "link, sao chep lien ket, gui bai, theo doi, len dau trang, quang cao, podcast, e magazine, "
+    "emagazine, infographic, multimedia, rss, tieng viet, english"
 )
-# Phrases that are also ordinary words; alone on a line they count as chrome only near the top or in a trailer.
+# Section names: a line made only of them is a breadcrumb when it has a separator or several of them.
+_SECTION_PHRASES = _phrases(
+    "kinh te, chinh sach, phat trien, thoi su, xa hoi, the gioi, giao duc, suc khoe, phap luat, van hoa, "
+    "the thao, giai tri, doi song, cong nghe, du lich, bat dong san, tai chinh, chuyen doi so, chinh tri, "
+    "quoc phong, kinh doanh, so hoa, ban doc, goc nhin, thi truong"
+)
+# Also ordinary words: alone on a line they count as chrome only near the top or in a trailer.
 _WEAK_CHROME = frozenset({"lien he", "tim kiem", "video", "tin moi", "theo doi", "tien ich"})
 # A line equal to one of these opens a block of links to other articles.
-_TRAILER_MARKERS = frozenset({
-    "doc nhieu", "dung bo lo", "tin lien quan", "xem them", "tin cung chuyen muc", "bai viet lien quan",
-    "bai lien quan", "tin khac", "co the ban quan tam", "ban co the quan tam", "tin noi bat", "xem nhieu",
-})
+_TRAILER_MARKERS = frozenset(
+    _phrases(
+        "doc nhieu, dung bo lo, tin lien quan, xem them, tin cung chuyen muc, bai viet lien quan, bai lien "
+        "quan, tin khac, co the ban quan tam, ban co the quan tam, tin noi bat, xem nhieu"
+    )
+)
 _COMMENT_COUNTER = re.compile(r"^(binh luan|y kien|comments?)\s*\(\d+\)$")
 _SEE_ALSO = re.compile(r"^(xem them|tin lien quan|doc them|>>)\s*:")
 _PHOTO_CREDIT = re.compile(r"^(?:anh|anh minh hoa|nguon anh|nguon|photo|video)\s*:")
-_CAPTION_TAIL = re.compile(r"(?:[.!?…]\s*|^|\s[-–]\s*|\()(?:ảnh|ẢNH|Ảnh minh họa|Ảnh minh hoạ|Nguồn ảnh)\s*:?\s*[^.!?]{1,40}\)?$")
+# "... phát biểu tại buổi lễ. Ảnh: NHẪN NAM", "Toàn cảnh lễ ký kết (Ảnh: TTXVN)", "... Ảnh Phạm Hải".
+_CAPTION_TAIL = re.compile(
+    r"(?:[.!?…]\s*|^|\s[-–]\s*|\()(?i:ảnh minh họa|ảnh minh hoạ|nguồn ảnh|ảnh)\s*:?\s*[^.!?]{1,40}\)?$"
+)
+_ENUMERATOR = re.compile(r"^[a-zđ]{1,4}[.)]\s")
+_MIN_WRAPPED_LINE = 40
+_BODY_SENTENCE = re.compile(r"[.!?…][\"”’)]?$")
 _PHOTO_NUMBER = re.compile(r"[-–]\s*Ảnh\s*\d+\.?$")
 _TIME = r"\d{1,2}[:h]\d{2}(?::\d{2})?"
 _STAMP_TOKENS = re.compile(
@@ -64,16 +84,21 @@ def split_paragraphs(text: str) -> list[str]:
     """One paragraph per line or blank-line block; hard-wrapped lines (PDF, e-mail) are joined back."""
     paragraphs: list[str] = []
     previous_blank = True
+    previous_length = 0
     for line in tidy(text).split("\n"):
         if not line:
             previous_blank = True
             continue
+        # A wrapped line is long and continues with a lower-case word; "a) ...", "i. ..." start list items.
         joinable = (
             paragraphs
             and not previous_blank
+            and previous_length >= _MIN_WRAPPED_LINE
             and not _SENTENCE_END.search(paragraphs[-1])
             and line[0].islower()
+            and not _ENUMERATOR.match(line)
         )
+        previous_length = len(line)
         if joinable:
             paragraphs[-1] = f"{paragraphs[-1]} {line}"
         else:
@@ -82,8 +107,22 @@ def split_paragraphs(text: str) -> list[str]:
     return paragraphs
 
 
-def _key(paragraph: str) -> str:
-    return " ".join(re.sub(r"[^\w]+", " ", fold(paragraph)).split())
+def _fold_table() -> dict[int, str]:
+    letters = [chr(c) for c in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00))]
+    return {ord(ch): fold(ch) for ch in letters if fold(ch) != ch}
+
+
+_FOLD = _fold_table()
+
+
+def fast_fold(text: str) -> str:
+    """`fold` for NFC text as one table lookup per character (the cleaner runs it on every short line)."""
+    return text.lower().translate(_FOLD)
+
+
+def _key(folded: str) -> str:
+    """Folded words only: 'BÌNH LUẬN (0)' -> 'binh luan 0'."""
+    return " ".join(re.sub(r"[^\w]+", " ", folded).split())
 
 
 def _words(paragraph: str) -> int:
@@ -94,23 +133,44 @@ def is_stamp(paragraph: str) -> bool:
     """A line holding only a date and/or time ('29/10/2025 15:11 GMT+7', '30 Jan, 10:51 PM')."""
     if _words(paragraph) > 9 or not any(ch.isdigit() for ch in paragraph):
         return False
-    rest = _STAMP_TOKENS.sub(" ", fold(paragraph))
+    rest = _STAMP_TOKENS.sub(" ", fast_fold(paragraph))
     return not re.sub(r"[\W_]+", "", rest)
 
 
-def _chrome_only(key: str, *, near_edge: bool) -> bool:
-    if not key:
-        return True
+def _cover(key: str, phrases: Sequence[str]) -> tuple[list[str], str]:
+    """Phrases (longest first) that make up `key`, and what is left over."""
     rest = f" {key} "
     hits: list[str] = []
-    for phrase in sorted(_CHROME_PHRASES, key=len, reverse=True):
+    for phrase in phrases:
         token = f" {phrase} "
         while token in rest:
             rest = rest.replace(token, " ", 1)
             hits.append(phrase)
-    if rest.strip() or not hits:
-        return False
+    return hits, rest.strip()
+
+
+def _chrome_only(key: str, *, near_edge: bool) -> bool:
+    hits, rest = _cover(key, _CHROME_PHRASES)
+    if rest or not hits:
+        if not near_edge:
+            return False
+        sections, rest = _cover(rest, _SECTION_PHRASES)
+        return not rest and len(sections) + len(hits) >= 3
     return near_edge or len(hits) > 1 or hits[0] not in _WEAK_CHROME
+
+
+def is_body(paragraph: str) -> bool:
+    return _words(paragraph) >= 30 or (
+        _words(paragraph) >= 12 and _BODY_SENTENCE.search(paragraph) is not None
+    )
+
+
+def _is_menu_bar(paragraph: str) -> bool:
+    """'Đăng ký | Đăng nhập', 'Trang chủ » Kinh tế': short items joined by menu separators."""
+    parts = [part for part in re.split(r"\s*[|»›>]\s*", paragraph) if part]
+    return (
+        len(parts) >= 2 and all(_words(part) <= 6 for part in parts) and not _SENTENCE_END.search(paragraph)
+    )
 
 
 def _is_caption(paragraph: str) -> bool:
@@ -137,44 +197,47 @@ class _Cleaner:
         previous_teaser = False
         body_started = False
         for index, paragraph in enumerate(self.source):
-            key = _key(paragraph)
+            words = _words(paragraph)
+            # Every rule that needs the folded form is about short lines; skip folding long ones.
+            folded = fast_fold(paragraph).strip() if words <= 30 else ""
+            key = _key(folded) if folded else ("-" if words else "")
             near_top = not body_started and index < _HEADER_LINES
-            if _words(paragraph) >= 20 and not in_trailer:
+            if not in_trailer and is_body(paragraph):
                 body_started = True
             if key in _TRAILER_MARKERS:
-                in_trailer, previous_teaser = True, True
+                in_trailer, previous_teaser = True, False
                 self.drop(paragraph)
                 continue
             if in_trailer:
-                teaser = (
-                    _words(paragraph) <= 25 or is_stamp(paragraph) or previous_teaser or paragraph.startswith("•")
-                )
-                if teaser:
+                # Teaser titles, timestamps and reaction buttons are short; a teaser's lead follows them.
+                if words <= 25 or previous_teaser or is_stamp(paragraph):
                     self.drop(paragraph)
-                    previous_teaser = _words(paragraph) <= 25
+                    previous_teaser = words <= 25
                     continue
                 in_trailer = False
-            if self._is_boilerplate(paragraph, key, near_top=near_top or in_trailer):
-                self.drop(paragraph)
-                continue
-            if _PHOTO_CREDIT.match(key.replace(" ", " ", 0) + ":" if False else fold(paragraph)) and _words(paragraph) <= 12:
+            if words <= 12 and _PHOTO_CREDIT.match(folded):
                 self.drop(paragraph)
                 self._drop_caption_before_credit()
+                continue
+            if self._is_boilerplate(paragraph, words, key, folded, near_top=near_top):
+                self.drop(paragraph)
                 continue
             self.kept.append((index, paragraph))
         self._drop_repeated_short()
         self._drop_trailing_byline()
         return [p for _, p in self.kept]
 
-    def _is_boilerplate(self, paragraph: str, key: str, *, near_top: bool) -> bool:
+    def _is_boilerplate(self, paragraph: str, words: int, key: str, folded: str, *, near_top: bool) -> bool:
         if not key:  # punctuation or symbols only
             return True
-        if _COMMENT_COUNTER.match(key) or _SEE_ALSO.match(fold(paragraph)) and _words(paragraph) <= 30:
+        if words > 45:
+            return False
+        if _COMMENT_COUNTER.match(folded) or (words <= 30 and _SEE_ALSO.match(folded)):
             return True
-        if _words(paragraph) <= 12 and ("|" in paragraph or _chrome_only(key, near_edge=near_top)):
-            return "|" not in paragraph or all(
-                _words(part) <= 6 for part in paragraph.split("|")
-            )
+        # Menu bars look like table rows ("Ngày | Cán bộ trực"), so they only count above the article.
+        menu_bar = near_top and _is_menu_bar(paragraph)
+        if words <= 12 and (_chrome_only(key, near_edge=near_top) or menu_bar):
+            return True
         if near_top and is_stamp(paragraph):
             return True
         return _is_caption(paragraph)
@@ -190,7 +253,17 @@ class _Cleaner:
         while position < len(self.kept):
             index, paragraph = self.kept[position]
             nxt = self.kept[position + 1] if position + 1 < len(self.kept) else None
-            if nxt is not None and nxt[0] == index + 1 and nxt[1] == paragraph:
+            after = self.kept[position + 2] if position + 2 < len(self.kept) else None
+            before = result[-1] if result else None
+            # Exactly two copies: a run of identical lines is content (a table, a form), not a caption.
+            pair = (
+                nxt is not None
+                and nxt[0] == index + 1
+                and nxt[1] == paragraph
+                and (after is None or after[1] != paragraph)
+                and (before is None or before[1] != paragraph)
+            )
+            if pair:
                 if _words(paragraph) <= 30:
                     self.drop(paragraph)
                     self.drop(paragraph)
@@ -203,7 +276,11 @@ class _Cleaner:
         self.kept = result
 
     def _drop_trailing_byline(self) -> None:
-        while self.kept and _BYLINE.match(self.kept[-1][1]) and len(self.kept) > 1:
+        """A reporter's name closing a news page; a signature under an upper-case office title is kept."""
+        if len(self.kept) < 2 or not _BYLINE.match(self.kept[-1][1]):
+            return
+        last, previous = self.kept[-1][1], self.kept[-2][1]
+        if "(" in last or not previous.isupper():
             self.drop(self.kept.pop()[1])
 
 
@@ -221,7 +298,7 @@ def headline(paragraphs: Sequence[str]) -> str | None:
     """The page's title line: the longest short, non-sentence line above the first body paragraph."""
     candidates: list[str] = []
     for paragraph in paragraphs[:_HEADER_LINES]:
-        if _words(paragraph) >= 25:
+        if is_body(paragraph):
             break
         if 3 <= _words(paragraph) <= 24 and not is_stamp(paragraph) and not _is_caption(paragraph):
             candidates.append(paragraph)
@@ -233,14 +310,7 @@ def clean_paragraphs(paragraphs: Sequence[str]) -> Cleaned:
     stripped, marker = _strip_marker(list(paragraphs))
     cleaner = _Cleaner(stripped)
     kept = cleaner.run()
-    title = headline(kept)
-    if title is not None:
-        # Chrome above the headline (site slogans, section names) is short and never a sentence.
-        position = kept.index(title)
-        head = [p for p in kept[:position] if not (_words(p) <= 6 and not _SENTENCE_END.search(p)
-                                                  and _chrome_only(_key(p), near_edge=True))]
-        kept = head + kept[position:]
-    return Cleaned(kept, marker, title, cleaner.removed)
+    return Cleaned(kept, marker, headline(kept), cleaner.removed)
 
 
 def clean_text(text: str) -> Cleaned:

@@ -10,9 +10,11 @@ import codecs
 from ingest.errors import IngestError
 
 _SAMPLE_BYTES = 8192
-# Share of control characters (other than tab, newline, carriage return, form feed) above which data is binary.
+# Share of control characters (other than tab, newline, CR, form feed) above which data is binary.
 _MAX_CONTROL_RATIO = 0.02
 _ALLOWED_CONTROLS = {0x09, 0x0A, 0x0C, 0x0D}
+# Basic Latin to Latin Extended-B, combining marks, Vietnamese precomposed letters, general punctuation.
+_LATIN_RANGES = ((0x0000, 0x024F), (0x0300, 0x036F), (0x1E00, 0x1EFF), (0x2000, 0x20CF))
 
 
 def _utf16_without_bom(sample: bytes) -> str | None:
@@ -23,11 +25,19 @@ def _utf16_without_bom(sample: bytes) -> str | None:
     odd = sample[1::2]
     even_nul = even.count(0) / len(even)
     odd_nul = odd.count(0) / len(odd)
+    codec = None
     if odd_nul > 0.3 and even_nul < 0.05:
-        return "utf-16-le"
-    if even_nul > 0.3 and odd_nul < 0.05:
-        return "utf-16-be"
-    return None
+        codec = "utf-16-le"
+    elif even_nul > 0.3 and odd_nul < 0.05:
+        codec = "utf-16-be"
+    # Binary data can show the same NUL rhythm; real text decodes to Latin letters and punctuation.
+    return codec if codec is not None and _latin_text(sample.decode(codec, errors="replace")) else None
+
+
+def _latin_text(text: str) -> bool:
+    latin = sum(1 for ch in text if any(low <= ord(ch) <= high for low, high in _LATIN_RANGES))
+    controls = sum(1 for ch in text if ord(ch) < 0x20 and ord(ch) not in _ALLOWED_CONTROLS)
+    return latin >= 0.9 * len(text) and controls <= _MAX_CONTROL_RATIO * len(text)
 
 
 def _control_ratio(text: str) -> float:
@@ -68,10 +78,9 @@ def decode_text(raw: bytes, source: str) -> str:
     CP1258 decodes Vietnamese to base letters plus combining tone marks; the caller normalises to NFC.
     """
     encoding = detect_encoding(raw)
-    if encoding == "utf-8" or encoding == "cp1258":
-        # UTF-16 was ruled out, so a NUL here means binary data, whatever the codec.
-        if b"\x00" in raw[:_SAMPLE_BYTES]:
-            raise IngestError("binary", source, "tệp chứa dữ liệu nhị phân, không phải văn bản")
+    # UTF-16 was ruled out, so a NUL here means binary data, whatever the codec.
+    if encoding in ("utf-8", "cp1258") and b"\x00" in raw[:_SAMPLE_BYTES]:
+        raise IngestError("binary", source, "tệp chứa dữ liệu nhị phân, không phải văn bản")
     try:
         text = raw.decode(encoding, errors="replace" if encoding == "utf-8" else "strict")
     except UnicodeDecodeError as exc:

@@ -1,4 +1,4 @@
-"""The one error the ingest stage raises: a file that cannot become a Document, with a reason a user can act on."""
+"""The one error the ingest stage raises: a file that cannot become a Document, with an actionable reason."""
 
 from __future__ import annotations
 

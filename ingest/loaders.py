@@ -27,12 +27,50 @@ _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 # Elements that never hold article text (and must never leak script content into the index).
 _DROP_TAGS = (
-    "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
-    "nav", "header", "footer", "aside", "form", "button", "select", "head",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "canvas",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "button",
+    "select",
+    "head",
 )
 _BLOCK_TAGS = (
-    "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "blockquote", "pre",
-    "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "figure", "figcaption", "address", "hr",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "blockquote",
+    "pre",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "table",
+    "figure",
+    "figcaption",
+    "address",
+    "hr",
 )
 
 
@@ -112,8 +150,14 @@ def _load_pdf(raw: bytes, source: str) -> Extracted:
         title = metadata.title if metadata is not None else None
     except IngestError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
-        raise IngestError("corrupt", source, f"PDF hỏng hoặc không đúng định dạng ({type(exc).__name__})") from exc
+    except PdfReadError as exc:
+        raise IngestError("corrupt", source, "PDF hỏng hoặc không đúng định dạng") from exc
+    except (
+        Exception
+    ) as exc:  # a damaged PDF surfaces as any error from deep in the parser (zlib, struct, ...)
+        raise IngestError(
+            "corrupt", source, f"PDF hỏng hoặc không đúng định dạng ({type(exc).__name__})"
+        ) from exc
     text = "\n\n".join(pages)
     if not text.strip():
         raise IngestError("empty", source, "PDF không có lớp chữ (có thể là bản scan, cần OCR trước)")
@@ -123,7 +167,9 @@ def _load_pdf(raw: bytes, source: str) -> Extracted:
 def _check_docx_zip(raw: bytes, source: str) -> None:
     if raw.startswith(_OLE_MAGIC):
         raise IngestError(
-            "encrypted", source, "tệp Word được bảo vệ bằng mật khẩu hoặc là định dạng .doc cũ; hãy lưu lại dạng .docx"
+            "encrypted",
+            source,
+            "tệp Word được bảo vệ bằng mật khẩu hoặc là định dạng .doc cũ; hãy lưu lại dạng .docx",
         )
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
@@ -133,7 +179,8 @@ def _check_docx_zip(raw: bytes, source: str) -> None:
     declared = sum(member.file_size for member in members)
     if len(members) > MAX_DOCX_MEMBERS or declared > MAX_DOCX_UNCOMPRESSED_BYTES:
         raise IngestError(
-            "too_large", source,
+            "too_large",
+            source,
             f"tệp .docx khi giải nén lên tới {declared // (1024 * 1024)} MB (giới hạn "
             f"{MAX_DOCX_UNCOMPRESSED_BYTES // (1024 * 1024)} MB), nghi là zip bomb",
         )
@@ -182,5 +229,7 @@ def extract(raw: bytes, extension: str, source: str) -> Extracted:
     loader = LOADERS.get(extension.lower())
     if loader is None:
         supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-        raise IngestError("unsupported", source, f"định dạng '{extension or '(không có đuôi)'}' chưa hỗ trợ ({supported})")
+        raise IngestError(
+            "unsupported", source, f"định dạng '{extension or '(không có đuôi)'}' chưa hỗ trợ ({supported})"
+        )
     return loader(raw, source)

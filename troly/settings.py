@@ -54,6 +54,15 @@ class RetrievalSettings(BaseModel):
     dense_weight: float = Field(default=0.3, ge=0.0, le=1.0)
     rrf_k: int = Field(default=60, ge=1)
     candidates: int = Field(default=50, ge=1, description="Depth of each ranking before fusion.")
+    folded_weight: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Weight of accent-folded matches, accented questions."
+    )
+    unaccented_dense_scale: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Scales dense_weight for unaccented questions."
+    )
+    max_chunks_per_document: int = Field(
+        default=0, ge=0, description="At most this many hits from one document (0: no limit)."
+    )
 
 
 class ChunkSettings(BaseModel):

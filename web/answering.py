@@ -9,7 +9,7 @@ import logging
 import unicodedata
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 
@@ -20,13 +20,20 @@ from troly.records import Answer
 from web.auth import Principal
 from web.errors import ApiError, not_found, too_large
 from web.queue import Job
-from web.schemas import AskResponse, CitationsData, ErrorData, TokenData
+from web.schemas import AskFilters, AskResponse, CitationsData, ErrorData, TokenData
 from web.services import Services
 from web.sse import sse_frame
 
+if TYPE_CHECKING:
+    from index.library import SearchFilters
+
 log = logging.getLogger(__name__)
 
-_RETRY_LATER = {"model_not_ready", "model_error", "index_corrupt", "not_ready", "queue_full"}
+_INTERNAL = "Lỗi hệ thống khi tạo câu trả lời. Vui lòng thử lại sau."
+_INTERRUPTED = "Câu trả lời bị gián đoạn. Vui lòng thử lại."
+# Codes from other stages: "try again later" (503), "the question is wrong" (422); others are 500.
+_RETRY_LATER = {"model_not_ready", "llm_error", "index_corrupt", "not_ready", "queue_full", "stale_index"}
+_BAD_QUESTION = {"bad_question", "empty_query"}
 
 
 @dataclass(frozen=True)
@@ -38,8 +45,17 @@ class Question:
 
 
 def error_from_event(event: ErrorEvent) -> ApiError:
-    status = 503 if event.code in _RETRY_LATER or event.code.startswith("model") else 500
-    return ApiError(status, event.code, event.message)
+    if event.code in _RETRY_LATER:
+        return ApiError(503, event.code, event.message, headers={"Retry-After": "10"})
+    return ApiError(422 if event.code in _BAD_QUESTION else 500, event.code, event.message)
+
+
+def _search_filters(filters: AskFilters | None) -> SearchFilters | None:
+    if filters is None:
+        return None
+    from index.library import SearchFilters  # the index stage is loaded lazily, with the library
+
+    return SearchFilters(**filters.model_dump())
 
 
 class AskFlow:
@@ -71,27 +87,34 @@ class AskFlow:
     def stateless(self, principal: Principal, messages: Sequence[ChatMessage]) -> Question:
         """A question whose history travels with the request (OpenAI style): nothing stored but the answer."""
         if not messages or messages[-1].role != "user":
-            raise ApiError(422, "invalid_request", "Tin nhắn cuối cùng phải là câu hỏi của người dùng (role=user).")
+            raise ApiError(
+                422, "invalid_request", "Tin nhắn cuối cùng phải là câu hỏi của người dùng (role=user)."
+            )
         text = self.check_question(messages[-1].content)
         turns = self._services.settings.answer.history_turns
         history = [m for m in messages[:-1] if m.role in ("user", "assistant")]
         return Question(text, tuple(history[-2 * turns :] if turns else ()), None, principal)
 
-    def submit(self, question: Question, *, k: int | None = None, filters: dict[str, Any] | None = None) -> Job[AnswerEvent]:
+    def submit(
+        self, question: Question, *, k: int | None = None, filters: AskFilters | None = None
+    ) -> Job[AnswerEvent]:
         """Queue the generation; raises ApiError 503 when the queue is full."""
         services = self._services
+        search_filters = _search_filters(filters)
 
         def produce() -> Iterator[AnswerEvent]:
             try:
                 pipeline = services.pipeline.get()
-                yield from pipeline.stream(question.text, question.history, k=k, filters=filters)
+                yield from pipeline.stream(question.text, question.history, k=k, filters=search_filters)
             except TrolyError as exc:
                 yield ErrorEvent(code=exc.code, message=exc.message)
             except ChatModelError as exc:
-                yield ErrorEvent(code="model_error", message=f"Mô hình ngôn ngữ gặp lỗi: {exc}")
+                yield ErrorEvent(code="llm_error", message=f"Mô hình ngôn ngữ gặp lỗi: {exc}")
             except Exception:
                 log.exception("answer generation failed")
-                yield ErrorEvent(code="internal", message="Lỗi hệ thống khi tạo câu trả lời. Vui lòng thử lại sau.")
+                yield ErrorEvent(
+                    code="internal", message="Lỗi hệ thống khi tạo câu trả lời. Vui lòng thử lại sau."
+                )
 
         return services.queue.submit(produce)
 
@@ -111,7 +134,7 @@ class AskFlow:
                 return await run_in_threadpool(self.record, question, event.answer), tokens
             elif isinstance(event, ErrorEvent):
                 raise error_from_event(event)
-        raise ApiError(500, "internal", "Câu trả lời bị gián đoạn. Vui lòng thử lại.")
+        raise ApiError(500, "internal", _INTERRUPTED)
 
     async def sse(self, question: Question, job: Job[AnswerEvent]) -> AsyncIterator[bytes]:
         """The answer as SSE: token*, citations, then done (the /v1/ask body) or error."""
@@ -131,4 +154,6 @@ class AskFlow:
         except ApiError as exc:
             yield sse_frame(ErrorData(code=exc.code, message=exc.message), "error")
             return
-        yield sse_frame(ErrorData(code="internal", message="Câu trả lời bị gián đoạn. Vui lòng thử lại."), "error")
+        yield sse_frame(
+            ErrorData(code="internal", message="Câu trả lời bị gián đoạn. Vui lòng thử lại."), "error"
+        )

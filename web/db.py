@@ -222,7 +222,10 @@ class Database:
             if conversation_id is not None:
                 conn.executemany(
                     "INSERT INTO messages(conversation_id, role, content, created_at) VALUES (?, ?, ?, ?)",
-                    [(conversation_id, "user", answer.question, now), (conversation_id, "assistant", answer.text, now)],
+                    [
+                        (conversation_id, "user", answer.question, now),
+                        (conversation_id, "assistant", answer.text, now),
+                    ],
                 )
 
     def answer_exists(self, answer_id: str) -> bool:
@@ -245,7 +248,8 @@ class Database:
     def audit(self, key_id: int | None, action: str, detail: str) -> None:
         with self._tx() as conn:
             conn.execute(
-                "INSERT INTO audit(at, key_id, action, detail) VALUES (?, ?, ?, ?)", (_now(), key_id, action, detail)
+                "INSERT INTO audit(at, key_id, action, detail) VALUES (?, ?, ?, ?)",
+                (_now(), key_id, action, detail),
             )
 
     def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:

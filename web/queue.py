@@ -24,16 +24,18 @@ T = TypeVar("T")
 _FIRST_GUESS_S = 10.0  # expected seconds per answer before any was measured
 
 
-@dataclass
-class _Message(Generic[T]):
-    item: T | None = None
-    error: BaseException | None = None
-    end: bool = False
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
+
+
+class _End:
+    pass
 
 
 @dataclass
 class Job(Generic[T]):
-    _queue: asyncio.Queue[_Message[T]]
+    _queue: asyncio.Queue[T | _Failed | _End]
     _cancel: threading.Event = field(default_factory=threading.Event)
 
     async def events(self) -> AsyncIterator[T]:
@@ -41,11 +43,11 @@ class Job(Generic[T]):
         try:
             while True:
                 message = await self._queue.get()
-                if message.error is not None:
+                if isinstance(message, _Failed):
                     raise message.error
-                if message.end:
+                if isinstance(message, _End):
                     return
-                yield message.item  # type: ignore[misc]
+                yield message
         finally:
             self._cancel.set()
 
@@ -74,7 +76,7 @@ class GenerationQueue:
         loop = asyncio.get_running_loop()
         job: Job[T] = Job(asyncio.Queue())
 
-        def post(message: _Message[T]) -> None:
+        def post(message: T | _Failed | _End) -> None:
             with contextlib.suppress(RuntimeError):  # the loop closed at shutdown: nobody is listening
                 loop.call_soon_threadsafe(job._queue.put_nowait, message)
 
@@ -84,14 +86,14 @@ class GenerationQueue:
                 if job._cancel.is_set():
                     return
                 for item in produce():
-                    post(_Message(item=item))
+                    post(item)
                     if job._cancel.is_set():
                         break
             except BaseException as exc:
-                post(_Message(error=exc))
+                post(_Failed(exc))
             finally:
                 self._finished(time.monotonic() - started)
-                post(_Message(end=True))
+                post(_End())
 
         try:
             self._executor.submit(work)

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from troly.records import Answer, Citation, IngestStatus, SearchHit
 
 SNIPPET_CHARS = 300
 
 
+class AskFilters(BaseModel):
+    """Restrict the evidence: documents whose id starts with `source_prefix`, dated within [from, to]."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_prefix: str | None = Field(default=None, description="Ví dụ: 'thong-bao/'.")
+    date_from: str | None = Field(default=None, description="ISO, ví dụ '2023' hoặc '2023-06-01'.")
+    date_to: str | None = None
+
+
 class AskRequest(BaseModel):
     question: str = Field(min_length=1, description="Câu hỏi tiếng Việt.")
     conversation_id: str | None = Field(default=None, description="Tiếp tục một hội thoại để hỏi tiếp.")
     k: int | None = Field(default=None, ge=1, le=50, description="Số đoạn trích dùng làm bằng chứng.")
-    filters: dict[str, Any] | None = None
+    filters: AskFilters | None = None
 
 
 class AskResponse(BaseModel):

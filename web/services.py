@@ -12,22 +12,25 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from assistant.events import AnswerEvent
 from assistant.llm.base import ChatMessage
-from troly.records import IngestOutcome, SearchHit
+from troly.records import Chunk, Document, IngestOutcome, SearchHit
 from troly.settings import Settings
 from web.db import Database
 from web.queue import GenerationQueue
 from web.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from index.library import SearchFilters
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 
-class DocumentInfoLike(Protocol):
+class DocumentLike(Protocol):
     @property
     def id(self) -> str: ...
     @property
@@ -36,8 +39,6 @@ class DocumentInfoLike(Protocol):
     def date(self) -> str | None: ...
     @property
     def content_hash(self) -> str: ...
-    @property
-    def chunks(self) -> int: ...
 
 
 class IngestReportLike(Protocol):
@@ -46,17 +47,24 @@ class IngestReportLike(Protocol):
 
 
 class LibraryLike(Protocol):
-    """The part of `index.library.Library` the API uses."""
+    """The part of `index.library.Library` the API uses. `remove` raises a TrolyError with code
+    `not_found` for an unknown id."""
 
-    def search(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[SearchHit]: ...
+    def search(
+        self, query: str, k: int | None = None, filters: SearchFilters | None = None
+    ) -> list[SearchHit]: ...
 
-    def documents(self) -> Sequence[DocumentInfoLike]: ...
+    def document(self, doc_id: str) -> Document | None: ...
+
+    def documents(self) -> Sequence[DocumentLike]: ...
+
+    def chunks(self, doc_id: str | None = None) -> Sequence[Chunk]: ...
 
     def ingest(
         self, paths: Sequence[Path], prune: bool = False, progress: Any = None
     ) -> IngestReportLike: ...
 
-    def remove(self, doc_id: str) -> bool: ...
+    def remove(self, doc_id: str) -> object: ...
 
 
 class PipelineLike(Protocol):
@@ -68,7 +76,7 @@ class PipelineLike(Protocol):
         history: Sequence[ChatMessage] = (),
         *,
         k: int | None = None,
-        filters: dict[str, Any] | None = None,
+        filters: SearchFilters | None = None,
     ) -> Iterator[AnswerEvent]: ...
 
 
@@ -176,7 +184,9 @@ def _open_library(settings: Settings) -> LibraryLike:
     return library
 
 
-def _real_pipeline(settings: Settings, library: Lazy[LibraryLike]) -> tuple[Lazy[PipelineLike], Callable[[], bool]]:
+def _real_pipeline(
+    settings: Settings, library: Lazy[LibraryLike]
+) -> tuple[Lazy[PipelineLike], Callable[[], bool]]:
     from assistant.llm.base import ChatModel
 
     def build_model() -> ChatModel:

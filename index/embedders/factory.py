@@ -16,11 +16,17 @@ def build_embedder(settings: Settings) -> Embedder:
     if backend == "sentence-transformers":
         from index.embedders.sentence_transformer_embedder import SentenceTransformerEmbedder
 
-        return SentenceTransformerEmbedder(settings.embedding)
+        return SentenceTransformerEmbedder(
+            settings.embedding.model,
+            batch_size=settings.embedding.batch_size,
+            threads=settings.embedding.threads,
+        )
     if backend == "ollama":
         from index.embedders.ollama_embedder import OllamaEmbedder
 
-        return OllamaEmbedder(settings.ollama, settings.embedding)
+        return OllamaEmbedder(
+            settings.ollama, model=settings.embedding.model, batch_size=settings.embedding.batch_size
+        )
     raise ConfigError(
         f"Không có bộ tạo vector cho TROLY_EMBEDDING__BACKEND={backend}; tìm kiếm chỉ dùng BM25.",
         code="no_embedder",

@@ -8,7 +8,7 @@ from troly.cli.app import app, err_console
 from troly.errors import TrolyError
 
 # Importing a command module registers its commands on `app`.
-for _module in ("index_cmds", "ask_cmds", "eval_cmds", "serve_cmds"):
+for _module in ("index_cmds", "ask_cmds", "models_cmds", "eval_cmds", "serve_cmds"):
     try:
         __import__(f"troly.cli.{_module}")
     except ModuleNotFoundError as exc:  # a command group not written yet must not break the others

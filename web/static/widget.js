@@ -11,9 +11,11 @@
   "use strict";
 
   var script = document.currentScript || document.querySelector("script[src*='widget.js']");
-  if (!script || document.querySelector("[data-troly-widget]")) {
+  // A tag pasted twice (or in <head>, before the first copy has mounted) must not make two widgets.
+  if (!script || window.__trolyWidgetLoaded || document.querySelector("[data-troly-widget]")) {
     return;
   }
+  window.__trolyWidgetLoaded = true;
 
   var config = {
     apiKey: script.getAttribute("data-api-key") || "",
@@ -27,11 +29,12 @@
   var PHONE_QUERY = "(max-width: 480px)";
 
   var TEXT = {
-    open: "Mở trợ lý số",
+    open: "Mở khung trò chuyện ",
     close: "Đóng trợ lý",
     reset: "Cuộc trò chuyện mới",
     inputLabel: "Câu hỏi của bạn",
-    placeholder: "Nhập câu hỏi… (Enter để gửi, Shift+Enter xuống dòng)",
+    placeholder: "Nhập câu hỏi…",
+    inputHint: "Nhấn Enter để gửi, Shift+Enter để xuống dòng.",
     send: "Gửi",
     you: "Bạn",
     bot: "Trợ lý",
@@ -119,10 +122,13 @@
     "text-align:left;}",
     ".warn{margin:6px 0 0;color:#7a4f00;font-size:13px;white-space:normal;}",
     ".actions{display:flex;gap:4px;margin-top:6px;white-space:normal;}",
-    ".actions button{border:1px solid #dde1e6;background:#fff;border-radius:6px;padding:2px 8px;font-size:13px;}",
+    ".actions button{display:inline-flex;align-items:center;gap:4px;border:1px solid #dde1e6;background:#fff;",
+    "border-radius:6px;padding:3px 8px;font-size:13px;color:#3c4652;}",
+    ".actions svg{width:16px;height:16px;fill:currentColor;}",
     ".actions button:hover{background:#f0f2f5;}",
-    ".actions button[aria-pressed='true']{background:#e8f0fe;border-color:#1d4f91;}",
+    ".actions button[aria-pressed='true']{background:#e8f0fe;border-color:#1d4f91;color:#1d4f91;}",
     ".comment{margin-top:6px;white-space:normal;}",
+    ".comment label{display:block;margin-bottom:2px;font-size:13px;}",
     ".comment textarea{width:100%;min-height:48px;padding:6px;border:1px solid #c4c9d0;border-radius:6px;}",
     ".comment button{margin:4px 4px 0 0;border:1px solid #c4c9d0;background:#fff;border-radius:6px;",
     "padding:2px 10px;font-size:13px;}",
@@ -134,7 +140,9 @@
     ".composer button:disabled{background:#c4c9d0;cursor:not-allowed;}",
     ".note{margin:0;padding:0 12px 8px;color:#5b6470;font-size:11px;background:#fff;}",
     "@media " + PHONE_QUERY + "{.panel{inset:0;right:0;bottom:0;width:100vw;max-width:100vw;height:100vh;",
-    "height:100dvh;max-height:none;border-radius:0;}.launcher{right:12px;bottom:12px;}}",
+    "height:100dvh;max-height:none;border-radius:0;}.launcher{right:12px;bottom:12px;}",
+    // 16px keeps mobile browsers from zooming the page when the question box takes focus.
+    ".composer textarea{font-size:16px;}}",
     "@media (prefers-reduced-motion:no-preference){.panel{animation:troly-in .15s ease-out;}}",
     "@keyframes troly-in{from{opacity:0;transform:translateY(8px);}to{opacity:1;transform:none;}}",
   ].join("");
@@ -174,6 +182,27 @@
     return m[3] ? m[3] + "/" + m[2] + "/" + m[1] : m[2] + "/" + m[1];
   }
 
+  // Citations come from the network (and from storage): keep only well-formed ones, every field a string.
+  function cleanCitations(list) {
+    if (!Array.isArray(list)) {
+      return [];
+    }
+    return list
+      .filter(function (c) {
+        return c && typeof c === "object" && Number.isInteger(c.n) && c.n > 0;
+      })
+      .map(function (c) {
+        return {
+          n: c.n,
+          source: String(c.source || ""),
+          chunk_id: String(c.chunk_id || ""),
+          quote: String(c.quote || ""),
+          title: String(c.title || ""),
+          date: c.date ? String(c.date) : null,
+        };
+      });
+  }
+
   // ---- state, kept in sessionStorage so a reload keeps the conversation ----
 
   var state = { open: false, conversationId: null, messages: [] };
@@ -184,16 +213,27 @@
       if (saved && Array.isArray(saved.messages)) {
         state.open = !!saved.open;
         state.conversationId = saved.conversationId || null;
-        state.messages = saved.messages.filter(function (m) {
-          return m && (m.role === "user" || m.role === "bot" || m.role === "error");
-        });
+        state.messages = saved.messages
+          .filter(function (m) {
+            return m && typeof m.text === "string" && (m.role === "user" || m.role === "bot" || m.role === "error");
+          })
+          .map(function (m) {
+            m.citations = cleanCitations(m.citations);
+            return m;
+          });
       }
     } catch (err) {
       // Storage may be disabled or hold garbage: start fresh rather than fail.
     }
   }
 
+  // Enough for any real conversation, small enough for sessionStorage's few megabytes.
+  var MAX_STORED_MESSAGES = 80;
+
   function saveState() {
+    if (state.messages.length > MAX_STORED_MESSAGES) {
+      state.messages = state.messages.slice(-MAX_STORED_MESSAGES);
+    }
     try {
       sessionStorage.setItem(STORAGE_KEY, JSON.stringify(state));
     } catch (err) {
@@ -277,7 +317,9 @@
       } catch (err) {
         return;
       }
-      onEvent(name, payload);
+      if (payload && typeof payload === "object") {
+        onEvent(name, payload);
+      }
     }
 
     function pump() {
@@ -303,18 +345,27 @@
 
   var host = el("div", { "data-troly-widget": "" });
   var shadow = host.attachShadow({ mode: "open" });
-  var style = el("style", { text: CSS });
   var root = el("div", { className: "root", lang: "vi" });
 
-  var launcherIcon = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  launcherIcon.setAttribute("viewBox", "0 0 24 24");
-  launcherIcon.setAttribute("aria-hidden", "true");
-  var launcherPath = document.createElementNS("http://www.w3.org/2000/svg", "path");
-  launcherPath.setAttribute(
-    "d",
-    "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6v2h10V9H7zm0-3v2h10V6H7zm0 6v2h7v-2H7z"
-  );
-  launcherIcon.appendChild(launcherPath);
+  var ICONS = {
+    chat: "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6v2h10V9H7zm0-3v2h10V6H7zm0 6v2h7v-2H7z",
+    up: "M1 21h4V9H1v12zm22-11a2 2 0 0 0-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59A1.98 1.98 0 0 0 7 9v10a2 2 0 0 0 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z",
+    down: "M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2a2 2 0 0 0 2 2h6.31l-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5a2 2 0 0 0-2-2zm4 0v12h4V3h-4z",
+    copy: "M16 1H4a2 2 0 0 0-2 2v14h2V3h12V1zm3 4H8a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h11a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2zm0 16H8V7h11v14z",
+  };
+
+  // Inline SVG icons: emoji fonts are missing on many office machines.
+  function icon(name) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", ICONS[name]);
+    svg.appendChild(path);
+    return svg;
+  }
 
   var panelId = uid("panel");
   var titleId = uid("title");
@@ -324,8 +375,8 @@
     "aria-haspopup": "dialog",
     "aria-expanded": "false",
     "aria-controls": panelId,
-    "aria-label": TEXT.open + ": " + config.title,
-  }, [launcherIcon, el("span", { text: config.title })]);
+    "aria-label": TEXT.open + config.title,
+  }, [icon("chat"), el("span", { text: config.title })]);
 
   var resetButton = el("button", { type: "button", className: "reset", text: TEXT.reset });
   var closeButton = el("button", { type: "button", className: "close", "aria-label": TEXT.close, text: "×" });
@@ -339,10 +390,18 @@
   });
   var status = el("div", { className: "status", role: "status", "aria-live": "polite" });
   var inputId = uid("input");
-  var input = el("textarea", { id: inputId, rows: "2", placeholder: TEXT.placeholder, maxlength: "2000" });
+  var hintId = uid("hint");
+  var input = el("textarea", {
+    id: inputId,
+    rows: "2",
+    placeholder: TEXT.placeholder,
+    maxlength: "2000",
+    "aria-describedby": hintId,
+  });
   var sendButton = el("button", { type: "submit", className: "send", text: TEXT.send });
   var form = el("form", { className: "composer", novalidate: "" }, [
     el("label", { className: "sr-only", for: inputId, text: TEXT.inputLabel }),
+    el("span", { id: hintId, className: "sr-only", text: TEXT.inputHint }),
     input,
     sendButton,
   ]);
@@ -362,8 +421,20 @@
   ]);
   root.appendChild(launcher);
   root.appendChild(panel);
-  shadow.appendChild(style);
+  adoptStyles();
   shadow.appendChild(root);
+
+  // A constructed stylesheet is not an inline <style>, so a host page whose Content-Security-Policy forbids
+  // inline styles still shows the widget styled; older browsers get the <style> element.
+  function adoptStyles() {
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      shadow.adoptedStyleSheets = [sheet];
+    } catch (err) {
+      shadow.insertBefore(el("style", { text: CSS }), shadow.firstChild);
+    }
+  }
 
   function announce(message) {
     status.textContent = "";
@@ -452,11 +523,11 @@
   }
 
   function buildActions(message, bubble) {
-    var copyButton = el("button", { type: "button", className: "copy", text: TEXT.copy });
+    var copyButton = el("button", { type: "button", className: "copy" }, [icon("copy"), TEXT.copy]);
     var upButton = el("button", { type: "button", className: "up", "aria-label": TEXT.up, title: TEXT.up,
-      "aria-pressed": String(message.feedback === "up") }, ["👍"]);
+      "aria-pressed": String(message.feedback === "up") }, [icon("up")]);
     var downButton = el("button", { type: "button", className: "down", "aria-label": TEXT.down, title: TEXT.down,
-      "aria-pressed": String(message.feedback === "down") }, ["👎"]);
+      "aria-pressed": String(message.feedback === "down") }, [icon("down")]);
     var actions = el("div", { className: "actions" }, [copyButton, upButton, downButton]);
 
     copyButton.addEventListener("click", function () {
@@ -565,6 +636,9 @@
           t.setAttribute("aria-controls", node.id);
         });
         details[citation.n] = { node: node, triggers: triggers };
+        if (node.scrollIntoView) {
+          node.scrollIntoView({ block: "nearest" });
+        }
       }
 
       function citeButton(citation) {
@@ -654,6 +728,7 @@
     var message = { role: "bot", text: "", citations: [], refused: false, pending: true };
     var view = appendMessage(message);
     var done = false;
+    var connected = false;
 
     function fail(text) {
       var index = state.messages.indexOf(message);
@@ -668,22 +743,25 @@
     }
 
     function onEvent(name, data) {
+      if (done) {
+        return;
+      }
       if (name === "token" && typeof data.text === "string") {
         message.text += data.text;
         view.update();
         log.scrollTop = log.scrollHeight;
       } else if (name === "citations" && Array.isArray(data.citations)) {
-        message.citations = data.citations;
+        message.citations = cleanCitations(data.citations);
       } else if (name === "done") {
         done = true;
         message.pending = false;
         message.text = typeof data.answer === "string" ? data.answer : message.text;
         message.refused = !!data.refused;
-        message.citations = Array.isArray(data.citations) ? data.citations : message.citations;
-        message.unsupported = Array.isArray(data.unsupported) ? data.unsupported : [];
-        message.answerId = data.answer_id || null;
+        message.citations = Array.isArray(data.citations) ? cleanCitations(data.citations) : message.citations;
+        message.unsupported = Array.isArray(data.unsupported) ? data.unsupported.map(String) : [];
+        message.answerId = data.answer_id ? String(data.answer_id) : null;
         if (data.conversation_id) {
-          state.conversationId = data.conversation_id;
+          state.conversationId = String(data.conversation_id);
         }
         delete message.pending;
         state.messages.push(message);
@@ -696,37 +774,53 @@
       }
     }
 
-    var body = { question: question };
-    if (state.conversationId) {
-      body.conversation_id = state.conversationId;
-    }
-    saveState();
-    fetch(config.apiBase + "/v1/ask/stream", {
-      method: "POST",
-      headers: authHeaders({ Accept: "text/event-stream" }),
-      body: JSON.stringify(body),
-      signal: controller.signal,
-    })
-      .then(function (response) {
+    function send() {
+      var body = { question: question };
+      var continuing = !!state.conversationId;
+      if (continuing) {
+        body.conversation_id = state.conversationId;
+      }
+      connected = false;
+      return fetch(config.apiBase + "/v1/ask/stream", {
+        method: "POST",
+        headers: authHeaders({ Accept: "text/event-stream" }),
+        body: JSON.stringify(body),
+        signal: controller.signal,
+      }).then(function (response) {
+        connected = true;
         if (!response.ok) {
           return readErrorBody(response).then(function (errBody) {
+            var code = errBody && errBody.error ? errBody.error.code : "";
+            // The server forgot the conversation (its database was reset): ask again as a new one.
+            if (response.status === 404 && continuing && code === "conversation_not_found") {
+              state.conversationId = null;
+              return send();
+            }
             done = true;
             fail(httpErrorMessage(response, errBody));
           });
         }
+        if (!response.body) {
+          throw new Error("no body");
+        }
         return readEvents(response, onEvent).then(function () {
           if (!done) {
+            done = true;
             fail(TEXT.interrupted);
           }
         });
-      })
-      .catch(function (err) {
-        if (controller.signal.aborted) {
+      });
+    }
+
+    saveState();
+    send()
+      .catch(function () {
+        // Reaching the server failed, or the stream broke after it answered: two different messages.
+        if (controller.signal.aborted || done) {
           return;
         }
-        if (!done) {
-          fail(err && err.name === "TypeError" ? TEXT.network : TEXT.interrupted);
-        }
+        done = true;
+        fail(connected ? TEXT.interrupted : TEXT.network);
       })
       .then(function () {
         if (inFlight === controller) {
@@ -738,24 +832,19 @@
 
   // ---- opening, closing, keyboard ----
 
-  function isPhone() {
-    return window.matchMedia && window.matchMedia(PHONE_QUERY).matches;
-  }
-
   function setOpen(open, focus) {
     state.open = open;
     saveState();
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", String(open));
-    // On a phone the panel covers the screen; the launcher would only sit on top of the composer.
-    launcher.hidden = open && isPhone();
+    // The open panel covers the launcher's corner (the whole screen on a phone); its header has the close button.
+    launcher.hidden = open;
     if (open) {
       log.scrollTop = log.scrollHeight;
       if (focus) {
         input.focus();
       }
     } else if (focus) {
-      launcher.hidden = false;
       launcher.focus();
     }
   }

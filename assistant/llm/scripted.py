@@ -1,0 +1,77 @@
+"""A scripted ChatModel for wiring tests: replies come from a queue, every call is recorded.
+
+model = ScriptedChatModel()
+model.enqueue("Theo tài liệu [1], ...")
+pipeline = AnswerPipeline(settings, library, model)
+...
+assert model.history[0].messages[0].role == "system"
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from assistant.llm.base import ChatMessage, ChatModelError, ModelInfo
+
+_PIECE = re.compile(r"\s*\S+\s*|\s+")
+
+
+@dataclass(frozen=True)
+class ScriptedCall:
+    messages: list[ChatMessage]
+    max_tokens: int
+    temperature: float
+    stop: tuple[str, ...]
+
+
+class ScriptedChatModel:
+    def __init__(
+        self, replies: Sequence[str] = (), *, name: str = "scripted", default: str | None = None
+    ) -> None:
+        self._name = name
+        self._queue: deque[str | Exception] = deque(replies)
+        self._default = default
+        self.history: list[ScriptedCall] = []
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def enqueue(self, text: str) -> None:
+        self._queue.append(text)
+
+    def enqueue_error(self, error: Exception) -> None:
+        """The next call raises `error` on its first piece, as a backend that fails mid-request."""
+        self._queue.append(error)
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+    ) -> Iterator[str]:
+        self.history.append(ScriptedCall(list(messages), max_tokens, temperature, tuple(stop)))
+        return self._replay(max_tokens, tuple(stop))
+
+    def _replay(self, max_tokens: int, stop: tuple[str, ...]) -> Iterator[str]:
+        if self._queue:
+            reply = self._queue.popleft()
+        elif self._default is not None:
+            reply = self._default
+        else:
+            raise ChatModelError("ScriptedChatModel: no reply enqueued for this call")
+        if isinstance(reply, Exception):
+            raise reply
+        for marker in stop:
+            if marker and marker in reply:
+                reply = reply[: reply.index(marker)]
+        # One whitespace-delimited word stands for one token, so max_tokens truncates like a real model.
+        yield from _PIECE.findall(reply)[:max_tokens]
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(backend="scripted", name=self._name, ready=True, detail=f"{len(self._queue)} queued")

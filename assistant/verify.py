@@ -1,0 +1,127 @@
+"""Checks that every number, date and proper name of an answer sentence appears in its cited evidence.
+
+A 1.5B model copies a date wrong often enough to matter, and an official acting on a wrong date or amount
+does real harm. Comparison is on canonical forms: thousands separators dropped (1.320 = 1320), decimal comma
+as a point (4,2 = 4.2), dates without leading zeros and with one separator (06/09 = 6/9 = 6-9,
+"ngày 6 tháng 9" = 6/9), names folded without diacritics or punctuation (TP. Cần Thơ = TP Cần Thơ).
+A claim the question itself holds counts as supported: the user supplied it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from ingest.vietnamese import fold, normalize
+
+CITATION_MARK = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
+_NUMBER = re.compile(r"(?<![\w])\d+(?:[.,/-]\d+)*(?![\w/-])")
+_THOUSANDS = re.compile(r"(?<=\d)[.,](?=\d{3}(?!\d))")
+_DATE_WORDS = re.compile(r"\b(\d{1,2})\s+tháng\s+(\d{1,2})(?:\s*(?:năm|,)\s*(\d{4}))?", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str
+    kind: Literal["number", "name"]
+
+
+def canonical_number(raw: str) -> str:
+    """'1.320' -> '1320', '4,2' -> '4.2', '06/09/2018' -> '6/9/2018', '9-9' -> '9/9'."""
+    text = _THOUSANDS.sub("", raw).replace(",", ".")
+    if "/" in text or "-" in text:
+        return "/".join(part.lstrip("0") or "0" for part in re.split(r"[/-]", text))
+    if "." in text:
+        return text
+    return text.lstrip("0") or "0"
+
+
+def _date_words_to_numbers(text: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        day, month, year = m.group(1), m.group(2), m.group(3)
+        return f"{day}/{month}/{year}" if year else f"{day}/{month}"
+
+    return _DATE_WORDS.sub(repl, text)
+
+
+def number_forms(text: str) -> set[str]:
+    """Canonical numbers and dates of a text, with the parts of compound ones (2025-2030 -> 2025, 2030)."""
+    forms: set[str] = set()
+    for raw in _NUMBER.findall(_date_words_to_numbers(normalize(text))):
+        value = canonical_number(raw)
+        forms.add(value)
+        forms.update(value.split("/"))
+        if re.fullmatch(r"\d{1,2}\.\d{1,2}", value):  # "29.10" is a date as often as a decimal
+            forms.add(value.replace(".", "/"))
+    return forms
+
+
+def name_key(text: str) -> str:
+    return " ".join(_NON_WORD.sub(" ", fold(text)).split())
+
+
+def claims(sentence: str) -> list[Claim]:
+    """The numbers, dates and capitalised multi-syllable names of an answer sentence."""
+    text = _date_words_to_numbers(normalize(CITATION_MARK.sub("", sentence)))
+    found = [Claim(canonical_number(raw), "number") for raw in _NUMBER.findall(text)]
+    found += [Claim(name, "name") for name in capitalised_names(text)]
+    return found
+
+
+def capitalised_names(text: str) -> list[str]:
+    """Runs of two or more capitalised words separated by spaces only ("Trần Văn Lâu", "UBND TP Cần Thơ")."""
+    names: list[str] = []
+    run: list[re.Match[str]] = []
+    for match in _WORD.finditer(text):
+        joined = bool(run) and text[run[-1].end() : match.start()].isspace()
+        if match.group(0)[0].isupper() and not match.group(0).isdigit():
+            if run and not joined:
+                _flush(run, text, names)
+                run = []
+            run.append(match)
+        else:
+            _flush(run, text, names)
+            run = []
+    _flush(run, text, names)
+    return names
+
+
+def _flush(run: list[re.Match[str]], text: str, names: list[str]) -> None:
+    if len(run) >= 2:
+        names.append(text[run[0].start() : run[-1].end()])
+
+
+def _number_supported(value: str, numbers: set[str]) -> bool:
+    if value in numbers:
+        return True
+    parts = value.split("/")
+    if len(parts) < 2 or not all(p in numbers for p in parts):
+        return False
+    # A year range (2025-2030) may be written apart; a date needs its day/month together (6/9 + 2022).
+    return all(len(p) >= 3 for p in parts) or "/".join(parts[:2]) in numbers
+
+
+def _name_supported(name: str, haystack: str) -> bool:
+    key = name_key(name)
+    if f" {key} " in haystack:
+        return True
+    # A sentence-initial or title word ("Ông Trần Văn Lâu") is not part of the name.
+    rest = key.split()[1:]
+    return len(rest) >= 2 and f" {' '.join(rest)} " in haystack
+
+
+def unsupported_claims(sentence: str, evidence: str, question: str = "") -> list[str]:
+    """Claims of `sentence` found neither in `evidence` nor in `question`, as written in the sentence."""
+    numbers = number_forms(evidence) | number_forms(question)
+    haystack = f" {name_key(evidence)} {name_key(question)} "
+    missing = []
+    for claim in claims(sentence):
+        if claim.kind == "number":
+            if not _number_supported(claim.text, numbers):
+                missing.append(claim.text)
+        elif not _name_supported(claim.text, haystack):
+            missing.append(claim.text)
+    return missing

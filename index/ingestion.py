@@ -1,0 +1,188 @@
+"""Deciding what an ingest changes: which files are new, changed, unchanged, failed or gone.
+
+Unchanged files are recognised without parsing them: same size and mtime as recorded, or else the same sha256
+of their bytes. Only new and changed files are loaded and chunked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from index.snapshot import FileState, Generation
+from ingest.errors import IngestError
+from troly.records import Chunk, Document, IngestOutcome, IngestStatus
+from troly.settings import Settings
+
+Phase = Literal["scan", "embed", "write"]
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """One step of an ingest, for a progress bar: `done` of `total` in this phase."""
+
+    phase: Phase
+    done: int
+    total: int
+    source: str = ""
+
+
+ProgressCallback = Callable[[IngestProgress], None]
+
+
+@dataclass
+class IngestPlan:
+    outcomes: list[IngestOutcome] = field(default_factory=list)
+    documents: dict[str, tuple[Document, list[Chunk]]] = field(default_factory=dict)
+    """The full new state, in order, when `changed`."""
+    files: list[FileState] = field(default_factory=list)
+    changed: bool = False
+
+
+@dataclass
+class _Loaded:
+    document: Document
+    chunks: list[Chunk]
+    state: FileState
+
+
+def _state(path: Path, source: str, data: bytes | None = None) -> FileState:
+    stat = path.stat()
+    digest = hashlib.sha256(data if data is not None else path.read_bytes()).hexdigest()
+    return FileState(
+        source=source, path=str(path.resolve()), size=stat.st_size, mtime_ns=stat.st_mtime_ns, sha256=digest
+    )
+
+
+def _load(settings: Settings, path: Path, source: str) -> _Loaded:
+    from ingest.chunk import chunk_document
+    from ingest.pipeline import load_document
+
+    state = _state(path, source)
+    document = load_document(path, source)
+    chunks = list(chunk_document(document, settings.chunking))
+    if not chunks:
+        raise IngestError("empty", source, "tệp không có đoạn văn bản nào để lập chỉ mục")
+    return _Loaded(document, chunks, state)
+
+
+def _try_load(settings: Settings, path: Path, source: str) -> _Loaded | str:
+    """The loaded file, or the reason it failed; one bad file never stops the others."""
+    try:
+        return _load(settings, path, source)
+    except IngestError as exc:
+        return exc.message
+    except OSError as exc:
+        return f"Không đọc được tệp {source}: {exc.strerror or type(exc).__name__}"
+    except Exception as exc:  # a parser bug on one odd file must not abort the whole ingest
+        return f"Không xử lý được tệp {source}: lỗi {type(exc).__name__}"
+
+
+def _unchanged(path: Path, known: FileState | None) -> bool:
+    if known is None:
+        return False
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    if stat.st_size != known.size:
+        return False
+    if stat.st_mtime_ns == known.mtime_ns:
+        return True
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() == known.sha256
+    except OSError:
+        return False
+
+
+def _under(path: str, roots: list[str]) -> bool:
+    return any(path.startswith(root) for root in roots)
+
+
+def plan_ingest(
+    settings: Settings,
+    generation: Generation | None,
+    paths: Sequence[Path],
+    prune: bool,
+    progress: ProgressCallback | None,
+) -> IngestPlan:
+    from ingest.pipeline import discover_all
+
+    found = discover_all(paths)
+    known = {f.source: f for f in generation.files()} if generation else {}
+    plan = IngestPlan()
+    loaded: dict[str, _Loaded] = {}
+    for failure in found.skipped:
+        plan.outcomes.append(IngestOutcome(source=failure.path, status="failed", reason=failure.reason))
+    total = len(found.files)
+    for done, item in enumerate(found.files, start=1):
+        previous = known.get(item.source)
+        same_place = previous is not None and previous.path == str(item.path.resolve())
+        if same_place and _unchanged(item.path, previous):
+            plan.outcomes.append(IngestOutcome(source=item.source, status="skipped", reason="không đổi"))
+        else:
+            result = _try_load(settings, item.path, item.source)
+            if isinstance(result, str):
+                plan.outcomes.append(IngestOutcome(source=item.source, status="failed", reason=result))
+            elif previous is not None and previous.sha256 == result.state.sha256 and same_place:
+                plan.outcomes.append(IngestOutcome(source=item.source, status="skipped", reason="không đổi"))
+            else:
+                loaded[item.source] = result
+                status: IngestStatus = "updated" if previous is not None else "added"
+                outcome = IngestOutcome(source=item.source, status=status, chunks=len(result.chunks))
+                plan.outcomes.append(outcome)
+        if progress:
+            progress(IngestProgress("scan", done, total, item.source))
+    removed: set[str] = set()
+    if prune:
+        roots = [str(p.resolve()) + os.sep for p in paths if p.is_dir()]
+        seen = {item.source for item in found.files}
+        removed = {s for s, f in known.items() if s not in seen and _under(f.path, roots)}
+        plan.outcomes += [
+            IngestOutcome(source=s, status="removed", reason="tệp không còn") for s in sorted(removed)
+        ]
+    plan.changed = bool(loaded or removed)
+    if plan.changed:
+        _merge(plan, generation, loaded, removed)
+    return plan
+
+
+def _merge(
+    plan: IngestPlan, generation: Generation | None, loaded: dict[str, _Loaded], removed: set[str]
+) -> None:
+    """The new full state: previous documents in order (replaced where changed), then the new ones."""
+    by_doc: dict[str, list[Chunk]] = {}
+    files = {f.source: f for f in generation.files()} if generation else {}
+    if generation is not None:
+        for chunk in generation.chunks():
+            by_doc.setdefault(chunk.doc_id, []).append(chunk)
+        for document in generation.documents():
+            if document.id not in removed:
+                plan.documents[document.id] = (document, by_doc.get(document.id, []))
+    for source, item in loaded.items():
+        plan.documents[source] = (item.document, item.chunks)
+        files[source] = item.state
+    plan.files = [files[s] for s in plan.documents if s in files]
+
+
+def load_recorded(
+    settings: Settings, recorded: list[FileState], progress: ProgressCallback | None
+) -> IngestPlan:
+    """Every recorded file loaded afresh (for `rebuild`); files that are gone or fail are reported."""
+    plan = IngestPlan(changed=True)
+    for done, state in enumerate(recorded, start=1):
+        result = _try_load(settings, Path(state.path), state.source)
+        if isinstance(result, str):
+            plan.outcomes.append(IngestOutcome(source=state.source, status="failed", reason=result))
+        else:
+            plan.documents[state.source] = (result.document, result.chunks)
+            plan.files.append(result.state)
+            outcome = IngestOutcome(source=state.source, status="added", chunks=len(result.chunks))
+            plan.outcomes.append(outcome)
+        if progress:
+            progress(IngestProgress("scan", done, len(recorded), state.source))
+    return plan

@@ -1,0 +1,434 @@
+"""The index facade: documents, chunks and vectors kept in generations; incremental ingest; hybrid search.
+
+    library = Library.open(settings)
+    report = library.ingest([Path("tai-lieu/")], prune=True)
+    hits = library.search("Cần Thơ xếp hạng bao nhiêu?", k=5)
+
+Readers see whatever generation CURRENT names (re-checked on every call, so a long-lived server picks up a
+new ingest); writers hold `index/.lock`. The embedder is built on first use: BM25-only search never loads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from index.base import Embedder, Vectors
+from index.bm25_index import Bm25Index
+from index.faiss_store import FaissStore
+from index.fusion import Fused, Ranking, rrf_fusion, single, weighted_fusion
+from index.ingestion import IngestProgress, ProgressCallback, load_recorded, plan_ingest
+from index.snapshot import EmbedderInfo, FileState, Generation, SnapshotData, SnapshotStore
+from index.text import QueryTokens, document_tokens, query_tokens
+from ingest.vietnamese import normalize
+from troly.errors import IndexCorruptError, TrolyError
+from troly.records import Chunk, Document, IngestOutcome, IngestStatus, SearchHit
+from troly.settings import RetrievalSettings, Settings
+
+Mask = NDArray[np.bool_]
+
+
+class EmbedderMismatchError(TrolyError):
+    code = "embedder_mismatch"
+
+
+class EmptyQueryError(TrolyError):
+    code = "empty_query"
+
+
+class UnknownDocumentError(TrolyError):
+    code = "not_found"
+    exit_code = 1
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[IngestOutcome] = field(default_factory=list)
+    generation: int | None = None
+    elapsed_s: float = 0.0
+    embedded: int = 0
+    """Chunks embedded in this run (the others re-used stored vectors by text hash)."""
+
+    def count(self, status: IngestStatus) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {s: self.count(s) for s in ("added", "updated", "skipped", "failed", "removed")}
+
+    @property
+    def failed(self) -> list[IngestOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def changed(self) -> bool:
+        return any(o.status in ("added", "updated", "removed") for o in self.outcomes)
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """`source_prefix` matches document ids; `path_prefix` the absolute file path; dates are ISO strings
+    compared as text ('2024' <= '2024-05-01'), and a chunk without a date never passes a date filter."""
+
+    source_prefix: str | None = None
+    path_prefix: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def embed_text(chunk: Chunk) -> str:
+    """What a chunk is indexed and embedded as: its document title gives the passage its topic."""
+    if chunk.title and not chunk.text.startswith(chunk.title):
+        return f"{chunk.title}\n{chunk.text}"
+    return chunk.text
+
+
+def text_key(chunk: Chunk) -> str:
+    return _sha256(embed_text(chunk).encode("utf-8"))
+
+
+@dataclass
+class _Live:
+    """A loaded generation plus the lookup tables search needs."""
+
+    generation: Generation
+    chunks: list[Chunk]
+    positions: dict[str, int]
+
+    @classmethod
+    def load(cls, generation: Generation) -> _Live:
+        chunks = generation.chunks()
+        return cls(generation, chunks, {c.id: i for i, c in enumerate(chunks)})
+
+
+class Library:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._store = SnapshotStore(settings.index_dir)
+        self._embedder = embedder
+        self._live: _Live | None = None
+        self._current: int | None = None
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embedder | None = None) -> Library:
+        """Opens lazily: nothing is read until first use, so a damaged index can still be rebuilt."""
+        return cls(settings, embedder)
+
+    # -- reading -------------------------------------------------------------------------------------------
+
+    def _generation(self) -> _Live | None:
+        current = self._store.current_generation()
+        if current is None:
+            self._live, self._current = None, None
+        elif current != self._current or self._live is None:
+            self._live = _Live.load(self._store.open(current))
+            self._current = current
+        return self._live
+
+    @property
+    def generation(self) -> int | None:
+        live = self._generation()
+        return None if live is None else live.generation.number
+
+    def documents(self) -> list[Document]:
+        live = self._generation()
+        return [] if live is None else list(live.generation.documents())
+
+    def document(self, doc_id: str) -> Document | None:
+        return next((d for d in self.documents() if d.id == doc_id), None)
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        live = self._generation()
+        if live is None or chunk_id not in live.positions:
+            return None
+        return live.chunks[live.positions[chunk_id]]
+
+    def chunks(self, doc_id: str | None = None) -> list[Chunk]:
+        live = self._generation()
+        if live is None:
+            return []
+        return [c for c in live.chunks if doc_id is None or c.doc_id == doc_id]
+
+    def verify(self) -> list[str]:
+        """Problems of the live generation (empty when sound or when there is no index yet)."""
+        generation = self._store.open_current()
+        if generation is None:
+            return []
+        problems = generation.verify()
+        if not problems and generation.manifest.embedder is not None and self._embedder is not None:
+            problems += self._embedder_problems(generation.manifest.embedder)
+        return problems
+
+    # -- embedder ------------------------------------------------------------------------------------------
+
+    @property
+    def uses_vectors(self) -> bool:
+        return self._embedder is not None or self.settings.embedding.backend != "none"
+
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            from index.embedders.factory import build_embedder
+
+            self._embedder = build_embedder(self.settings)
+        return self._embedder
+
+    def _embedder_problems(self, recorded: EmbedderInfo) -> list[str]:
+        embedder = self.embedder()
+        if (embedder.name, embedder.dim) == (recorded.name, recorded.dim):
+            return []
+        return [
+            f"Chỉ mục được tạo bằng bộ tạo vector {recorded.name} ({recorded.dim} chiều), "
+            f"nhưng cấu hình hiện dùng {embedder.name} ({embedder.dim} chiều). Hãy chạy: troly index rebuild"
+        ]
+
+    def _check_embedder(self, recorded: EmbedderInfo | None) -> None:
+        if recorded is None:
+            if self.uses_vectors:
+                raise EmbedderMismatchError("Chỉ mục được tạo không có vector. Hãy chạy: troly index rebuild")
+            return
+        if not self.uses_vectors:
+            raise EmbedderMismatchError(
+                f"Chỉ mục có vector của {recorded.name} nhưng cấu hình tắt bộ tạo vector "
+                "(TROLY_EMBEDDING__BACKEND=none). Hãy chạy: troly index rebuild"
+            )
+        problems = self._embedder_problems(recorded)
+        if problems:
+            raise EmbedderMismatchError(problems[0])
+
+    # -- search --------------------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        *,
+        retrieval: RetrievalSettings | None = None,
+    ) -> list[SearchHit]:
+        """The k best chunks for a question, fused as `retrieval.fusion` says (settings by default)."""
+        params = retrieval or self.settings.retrieval
+        text = normalize(query).strip()
+        if not text:
+            raise EmptyQueryError("Câu hỏi trống.")
+        k = k or params.k
+        live = self._generation()
+        if live is None or not live.chunks:
+            return []
+        mask = self._mask(live, filters)
+        tokens = query_tokens(text)
+        bm25 = self._bm25_ranking(live, tokens, mask, params.candidates, params.folded_weight)
+        fusion = params.fusion
+        depth = 2 * params.candidates
+        vectors_on = live.generation.manifest.embedder is not None
+        if fusion == "bm25" or not vectors_on:
+            return self._hits(live, single(bm25, depth, dense=False), k, params.max_chunks_per_document)
+        dense = self._dense_ranking(live, text, mask, params.candidates)
+        if fusion == "dense":
+            fused = single(dense, depth, dense=True)
+        elif fusion == "rrf":
+            fused = rrf_fusion(bm25, dense, params.rrf_k, depth)
+        else:
+            # Dense retrieval is weak on questions typed without diacritics (e5 saw little such text).
+            weight = params.dense_weight * (1.0 if tokens.accented else params.unaccented_dense_scale)
+            fused = weighted_fusion(bm25, dense, weight, depth)
+        return self._hits(live, fused, k, params.max_chunks_per_document)
+
+    def _mask(self, live: _Live, filters: SearchFilters | None) -> Mask | None:
+        if filters is None or filters == SearchFilters():
+            return None
+        paths = {f.source: f.path for f in live.generation.files()}
+
+        def keep(chunk: Chunk) -> bool:
+            if filters.source_prefix and not chunk.doc_id.startswith(filters.source_prefix):
+                return False
+            if filters.path_prefix and not paths.get(chunk.doc_id, "").startswith(filters.path_prefix):
+                return False
+            if filters.date_from and (chunk.date is None or chunk.date < filters.date_from):
+                return False
+            if filters.date_to:
+                return chunk.date is not None and chunk.date[: len(filters.date_to)] <= filters.date_to
+            return True
+
+        return np.fromiter((keep(c) for c in live.chunks), dtype=bool, count=len(live.chunks))
+
+    def _bm25_ranking(
+        self, live: _Live, tokens: QueryTokens, mask: Mask | None, depth: int, folded_weight: float
+    ) -> Ranking:
+        scores = live.generation.bm25().query_scores(tokens, folded_weight)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        depth = min(depth, len(scores))
+        top = np.argpartition(-scores, depth - 1)[:depth]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(p), float(scores[p])) for p in top if scores[p] > 0.0]
+
+    def _dense_ranking(self, live: _Live, text: str, mask: Mask | None, depth: int) -> Ranking:
+        self._check_embedder(live.generation.manifest.embedder)
+        store = live.generation.faiss()
+        if store is None:
+            return []
+        vector = self.embedder().embed([text], "query")
+        # With a filter, rank everything and filter after: exact, and cheap at flat-index sizes.
+        found = store.search(vector, len(store) if mask is not None else depth)
+        ranking = [(live.positions[i], s) for i, s in found if i in live.positions]
+        if mask is not None:
+            ranking = [(p, s) for p, s in ranking if mask[p]]
+        return ranking[:depth]
+
+    def _hits(self, live: _Live, fused: list[Fused], k: int, per_document: int) -> list[SearchHit]:
+        """The first k fused chunks, at most `per_document` from one document (0: no cap), so a long
+        document with many similar chunks does not crowd out the others."""
+        kept: list[Fused] = []
+        seen: dict[str, int] = {}
+        for f in fused:
+            doc_id = live.chunks[f.position].doc_id
+            if per_document and seen.get(doc_id, 0) >= per_document:
+                continue
+            seen[doc_id] = seen.get(doc_id, 0) + 1
+            kept.append(f)
+            if len(kept) == k:
+                break
+        return [
+            SearchHit(chunk=live.chunks[f.position], score=f.score, rank=rank, bm25=f.bm25, dense=f.dense)
+            for rank, f in enumerate(kept, start=1)
+        ]
+
+    # -- writing -------------------------------------------------------------------------------------------
+
+    def ingest(
+        self, paths: Sequence[Path], prune: bool = False, progress: ProgressCallback | None = None
+    ) -> IngestReport:
+        """Add new files, replace changed ones, skip unchanged ones (by size+mtime, then sha256, never
+        parsing them); with `prune`, drop documents whose files under `paths` are gone. Writes a new
+        generation only when something changed; a file that fails leaves its previous version in place."""
+        started = time.perf_counter()
+        with self._store.writing():
+            live = self._generation()
+            plan = plan_ingest(self.settings, live.generation if live else None, paths, prune, progress)
+            report = IngestReport(outcomes=plan.outcomes)
+            if plan.changed:
+                report.generation, report.embedded = self._commit(live, plan.documents, plan.files, progress)
+            else:
+                report.generation = self._current
+        report.elapsed_s = time.perf_counter() - started
+        return report
+
+    def remove(self, doc_id: str) -> IngestReport:
+        started = time.perf_counter()
+        with self._store.writing():
+            live = self._generation()
+            docs = [] if live is None else live.generation.documents()
+            if not any(d.id == doc_id for d in docs):
+                raise UnknownDocumentError(f"Không có tài liệu '{doc_id}' trong chỉ mục (xem: troly sources)")
+            assert live is not None
+            kept_docs = {
+                d.id: (d, [c for c in live.chunks if c.doc_id == d.id]) for d in docs if d.id != doc_id
+            }
+            files = [f for f in live.generation.files() if f.source != doc_id]
+            generation, _ = self._commit(live, kept_docs, files, None)
+        outcome = IngestOutcome(source=doc_id, status="removed")
+        return IngestReport([outcome], generation, time.perf_counter() - started)
+
+    def rebuild(self, progress: ProgressCallback | None = None) -> IngestReport:
+        """Re-ingest every recorded document from its file with the configured embedder; works on a damaged
+        index as long as one generation's file list still reads."""
+        started = time.perf_counter()
+        with self._store.writing():
+            recorded = self._store.recorded_files()
+            if not recorded:
+                raise TrolyError(
+                    "Không có danh sách tệp nào để dựng lại chỉ mục; hãy nạp lại bằng: troly ingest THƯ_MỤC",
+                    code="nothing_to_rebuild",
+                )
+            plan = load_recorded(self.settings, recorded, progress)
+            generation, embedded = self._commit(self._reusable(), plan.documents, plan.files, progress)
+        report = IngestReport(plan.outcomes, generation, time.perf_counter() - started, embedded)
+        return report
+
+    def _commit(
+        self,
+        live: _Live | None,
+        documents: dict[str, tuple[Document, list[Chunk]]],
+        files: list[FileState],
+        progress: ProgressCallback | None,
+    ) -> tuple[int, int]:
+        """Embed what is new, write a generation, make it live, collect old ones. Call under the lock."""
+        chunks = [c for _, doc_chunks in documents.values() for c in doc_chunks]
+        docs = [d for d, _ in documents.values()]
+        vectors: Vectors | None = None
+        info: EmbedderInfo | None = None
+        embedded = 0
+        if self.uses_vectors:
+            if live is not None and live.generation.manifest.embedder is not None:
+                self._check_embedder(live.generation.manifest.embedder)
+            vectors, embedded = self._vectors_for(live, chunks, progress)
+            info = EmbedderInfo(name=self.embedder().name, dim=self.embedder().dim)
+        if progress:
+            progress(IngestProgress("write", 0, 1))
+        bm25 = Bm25Index.build([document_tokens(embed_text(c)) for c in chunks])
+        store: FaissStore | None = None
+        if vectors is not None and info is not None:
+            store = FaissStore(info.dim)
+            store.add([c.id for c in chunks], vectors)
+        parent = self._current if live is not None else self._store_current_or_none()
+        data = SnapshotData(docs, files, chunks, vectors, info)
+        generation = self._store.write(data, bm25, store, parent)
+        self._store.publish(generation)
+        self._store.collect_garbage(generation, parent)
+        self._live, self._current = None, None
+        if progress:
+            progress(IngestProgress("write", 1, 1))
+        return generation, embedded
+
+    def _reusable(self) -> _Live | None:
+        """The live generation when its vectors can be trusted for re-use: sound files, same embedder."""
+        try:
+            live = self._generation()
+            recorded = None if live is None else live.generation.manifest.embedder
+            if live is None or recorded is None or not self.uses_vectors or self._embedder_problems(recorded):
+                return None
+            live.generation.vectors()
+            return live
+        except IndexCorruptError:
+            return None
+
+    def _store_current_or_none(self) -> int | None:
+        try:
+            return self._store.current_generation()
+        except TrolyError:
+            return None
+
+    def _vectors_for(
+        self, live: _Live | None, chunks: list[Chunk], progress: ProgressCallback | None
+    ) -> tuple[Vectors, int]:
+        """Vectors of `chunks`, re-using stored ones by text hash (like simonw/llm's content_hash)."""
+        embedder = self.embedder()
+        known: dict[str, int] = {}
+        old: Vectors | None = None
+        if live is not None and live.generation.manifest.embedder is not None:
+            old = live.generation.vectors()
+            known = {text_key(c): i for i, c in enumerate(live.chunks)}
+        keys = [text_key(c) for c in chunks]
+        out = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+        missing = [i for i, key in enumerate(keys) if old is None or key not in known]
+        if old is not None:
+            for i, key in enumerate(keys):
+                if key in known:
+                    out[i] = old[known[key]]
+        batch = max(1, self.settings.embedding.batch_size)
+        for start in range(0, len(missing), batch):
+            rows = missing[start : start + batch]
+            out[rows] = embedder.embed([embed_text(chunks[i]) for i in rows], "passage")
+            if progress:
+                progress(IngestProgress("embed", min(start + batch, len(missing)), len(missing)))
+        return out, len(missing)

@@ -1,0 +1,203 @@
+"""Wiring of AnswerPipeline with a scripted model and an in-memory retriever (the real paths are in
+test_pipeline_real.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from assistant.events import CitationsEvent, DoneEvent, ErrorEvent, RetrievedEvent, TokenEvent
+from assistant.llm.base import ChatMessage, ChatModelError
+from assistant.llm.scripted import ScriptedChatModel
+from assistant.pipeline import AnswerPipeline, QuestionError
+from assistant.refusal import REFUSAL_TEXT
+from ingest.vietnamese import fold, normalize
+from troly.records import Chunk, Document, SearchHit
+from troly.settings import Settings
+
+DOCS = {
+    "hoa-an.txt": (
+        "Xã Hòa An tổng kết chuyển đổi số",
+        "2024-01-05",
+        "Ngày 18/12/2023, UBND xã Hòa An tổ chức hội nghị tổng kết chuyển đổi số. "
+        "Ông Lê Văn Minh, Chủ tịch UBND xã Hòa An, chủ trì hội nghị.\n\n"
+        "Trong năm 2023, xã đã lắp đặt 1.320 camera an ninh và mở 12 điểm hỗ trợ dịch vụ công trực tuyến. "
+        "Tỷ lệ hồ sơ trực tuyến của xã đạt 4,2 lần so với năm trước.",
+    ),
+    "tan-phu.txt": (
+        "Huyện Tân Phú và VNPT ký thỏa thuận",
+        "2024-03-12",
+        "Ngày 6/9/2024, UBND huyện Tân Phú và VNPT ký thỏa thuận hợp tác chuyển đổi số giai đoạn 2024-2028. "
+        "Lễ ký kết diễn ra tại hội trường huyện Tân Phú.\n\n"
+        "Theo thỏa thuận, VNPT hỗ trợ huyện xây dựng kho dữ liệu dùng chung và trung tâm điều hành thông minh.",
+    ),
+}
+
+
+def make_document(doc_id: str) -> Document:
+    title, date, text = DOCS[doc_id]
+    return Document(id=doc_id, title=title, date=date, content_hash="0" * 64, text=normalize(text))
+
+
+class FakeRetriever:
+    """Chunks are paragraphs; ranking is folded syllable overlap. Records every query it was asked."""
+
+    def __init__(self, documents: Sequence[Document]) -> None:
+        self.documents = {d.id: d for d in documents}
+        self.queries: list[str] = []
+        self.chunks: list[Chunk] = []
+        for doc in documents:
+            start = 0
+            for ordinal, part in enumerate(doc.text.split("\n\n")):
+                begin = doc.text.index(part, start)
+                self.chunks.append(
+                    Chunk(
+                        id=f"{doc.id}#{ordinal}",
+                        doc_id=doc.id,
+                        ordinal=ordinal,
+                        text=part,
+                        start=begin,
+                        end=begin + len(part),
+                        title=doc.title,
+                        date=doc.date,
+                    )
+                )
+                start = begin + len(part)
+
+    def search(self, query: str, k: int | None = None, filters: object = None) -> list[SearchHit]:
+        self.queries.append(query)
+        words = set(fold(query).split())
+        scored = [(len(words & set(fold(c.text).split())), c) for c in self.chunks]
+        ranked = [c for s, c in sorted(scored, key=lambda t: -t[0]) if s > 0][: k or 5]
+        return [SearchHit(chunk=c, score=1.0 / (i + 1), rank=i) for i, c in enumerate(ranked)]
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.documents.get(doc_id)
+
+
+@pytest.fixture
+def retriever() -> FakeRetriever:
+    return FakeRetriever([make_document(d) for d in DOCS])
+
+
+@pytest.fixture
+def settings(tmp_path: object) -> Settings:
+    return Settings(home=tmp_path)  # type: ignore[arg-type]
+
+
+def test_event_order_citations_and_timings(settings: Settings, retriever: FakeRetriever) -> None:
+    model = ScriptedChatModel(["Ông Lê Văn Minh, Chủ tịch UBND xã Hòa An, chủ trì hội nghị [2]."])
+    pipeline = AnswerPipeline(settings, retriever, model)
+    events = list(pipeline.stream("Ai chủ trì hội nghị tổng kết chuyển đổi số của xã Hòa An?"))
+    kinds = [type(e) for e in events]
+    assert kinds[0] is RetrievedEvent
+    assert set(kinds[1:-2]) == {TokenEvent}
+    assert kinds[-2:] == [CitationsEvent, DoneEvent]
+    done = events[-1]
+    assert isinstance(done, DoneEvent)
+    answer = done.answer
+    assert not answer.refused
+    assert answer.text.endswith("[1].")  # the model's [2] does not exist: renumbered to the aligned source
+    assert "Lê Văn Minh" in answer.text
+    citation = answer.citations[0]
+    assert citation.source == "hoa-an.txt" and citation.n == 1
+    assert citation.quote == retriever.documents["hoa-an.txt"].text[citation.start : citation.end]
+    assert "Lê Văn Minh" in citation.quote
+    assert citation.title == "Xã Hòa An tổng kết chuyển đổi số" and citation.date == "2024-01-05"
+    assert set(answer.timings_ms) == {"retrieve", "first_token", "generate", "total"}
+    assert answer.timings_ms["total"] >= answer.timings_ms["first_token"] >= answer.timings_ms["retrieve"]
+    assert answer.model == "scripted"
+    # The fixed prefix comes first: system prompt then the few-shot turns; the evidence is in the last turn.
+    messages = model.history[0].messages
+    assert messages[0].role == "system" and messages[-1].role == "user"
+    assert "<tai_lieu>" in messages[-1].content and "Lê Văn Minh" in messages[-1].content
+
+
+def test_answer_without_citation_is_aligned(settings: Settings, retriever: FakeRetriever) -> None:
+    model = ScriptedChatModel(["Xã đã lắp đặt 1320 camera an ninh"])
+    answer = AnswerPipeline(settings, retriever, model).answer("Xã Hòa An lắp đặt bao nhiêu camera an ninh?")
+    assert answer.text == "Xã đã lắp đặt 1320 camera an ninh [1]."
+    assert [c.source for c in answer.citations] == ["hoa-an.txt"]
+    assert "1.320 camera" in answer.citations[0].quote
+    assert answer.unsupported == []
+
+
+def test_unsupported_number_is_dropped_and_listed(settings: Settings, retriever: FakeRetriever) -> None:
+    model = ScriptedChatModel(
+        ["Xã đã lắp đặt 1.320 camera an ninh [1]. Xã mở 15 điểm hỗ trợ dịch vụ công trực tuyến [1]."]
+    )
+    answer = AnswerPipeline(settings, retriever, model).answer("Xã Hòa An lắp đặt bao nhiêu camera an ninh?")
+    assert not answer.refused
+    assert "15" not in answer.text and "1.320 camera" in answer.text
+    assert answer.unsupported == ["15"]
+
+
+def test_only_unsupported_claims_means_refusal(settings: Settings, retriever: FakeRetriever) -> None:
+    model = ScriptedChatModel(["Hội nghị tổng kết diễn ra ngày 19/12/2023 [1]."])
+    answer = AnswerPipeline(settings, retriever, model).answer("Hội nghị tổng kết ở xã Hòa An diễn ra ngày nào?")
+    assert answer.refused and answer.text == REFUSAL_TEXT
+    assert answer.citations == [] and answer.unsupported == ["19/12/2023"]
+
+
+def test_equivalent_date_forms_are_supported(settings: Settings, retriever: FakeRetriever) -> None:
+    model = ScriptedChatModel(["Lễ ký kết diễn ra ngày 06/09/2024 [1]."])
+    answer = AnswerPipeline(settings, retriever, model).answer("VNPT ký thỏa thuận với huyện Tân Phú ngày nào?")
+    assert not answer.refused and answer.unsupported == []
+    assert answer.citations[0].source == "tan-phu.txt"
+
+
+def test_refuses_before_calling_the_model(settings: Settings, retriever: FakeRetriever) -> None:
+    model = ScriptedChatModel()  # any call would raise: nothing is enqueued
+    events = list(AnswerPipeline(settings, retriever, model).stream("Thủ tục cấp giấy phép xây dựng nhà ở?"))
+    assert model.history == []
+    done = events[-1]
+    assert isinstance(done, DoneEvent) and done.answer.refused
+    assert [e.text for e in events if isinstance(e, TokenEvent)] == [REFUSAL_TEXT]
+    assert done.answer.timings_ms["generate"] == 0.0
+
+
+def test_refuses_when_nothing_is_retrieved(settings: Settings) -> None:
+    model = ScriptedChatModel()
+    answer = AnswerPipeline(settings, FakeRetriever([]), model).answer("Xã Hòa An có bao nhiêu camera?")
+    assert answer.refused and answer.retrieved == [] and model.history == []
+
+
+def test_model_saying_it_does_not_know_is_a_refusal(settings: Settings, retriever: FakeRetriever) -> None:
+    model = ScriptedChatModel(["Tài liệu không đề cập đến số camera của xã Hòa An."])
+    answer = AnswerPipeline(settings, retriever, model).answer("Xã Hòa An lắp đặt bao nhiêu camera an ninh?")
+    assert answer.refused and answer.text == REFUSAL_TEXT and answer.citations == []
+
+
+def test_echo_and_boilerplate_are_stripped(settings: Settings, retriever: FakeRetriever) -> None:
+    question = "Lễ ký kết giữa huyện Tân Phú và VNPT diễn ra ở đâu?"
+    model = ScriptedChatModel([f"{question}\nTrả lời: Dựa trên tài liệu, lễ ký kết diễn ra tại hội trường huyện."])
+    answer = AnswerPipeline(settings, retriever, model).answer(question)
+    assert answer.text == "Lễ ký kết diễn ra tại hội trường huyện [1]."
+
+
+def test_follow_up_is_condensed_before_retrieval(settings: Settings, retriever: FakeRetriever) -> None:
+    model = ScriptedChatModel(["Lễ ký kết diễn ra tại hội trường huyện Tân Phú [1]."])
+    history = [
+        ChatMessage(role="user", content="Lễ ký kết giữa VNPT và xã Hòa An diễn ra ở đâu?"),
+        ChatMessage(role="assistant", content=REFUSAL_TEXT),
+    ]
+    answer = AnswerPipeline(settings, retriever, model).answer("còn Tân Phú thì sao?", history)
+    assert retriever.queries == ["Lễ ký kết giữa VNPT và xã Tân Phú diễn ra ở đâu?"]
+    assert answer.question == "còn Tân Phú thì sao?" and not answer.refused
+
+
+def test_empty_or_too_long_question_is_a_clear_error(settings: Settings, retriever: FakeRetriever) -> None:
+    pipeline = AnswerPipeline(settings, retriever, ScriptedChatModel())
+    with pytest.raises(QuestionError) as empty:
+        pipeline.stream("   ")
+    assert empty.value.code == "bad_question"
+    with pytest.raises(QuestionError):
+        pipeline.answer("x" * (settings.server.max_question_chars + 1))
+
+
+def test_backend_failure_ends_with_error_event(settings: Settings, retriever: FakeRetriever) -> None:
+    model = ScriptedChatModel()
+    model.enqueue_error(ChatModelError("máy chủ không phản hồi"))
+    events = list(AnswerPipeline(settings, retriever, model).stream("Xã Hòa An lắp đặt bao nhiêu camera?"))
+    assert isinstance(events[-1], ErrorEvent) and events[-1].code == "llm_error"

@@ -1,0 +1,86 @@
+"""`troly serve` and `troly keys create|list|revoke`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from troly.cli.app import app, console, settings_from
+from troly.errors import TrolyError
+
+keys_app = typer.Typer(help="Quản lý khóa API của máy chủ HTTP.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None, typer.Option(help="Địa chỉ lắng nghe (mặc định: settings.server.host).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Cổng (mặc định: settings.server.port).")] = None,
+) -> None:
+    """Chạy máy chủ HTTP (API, widget, /docs)."""
+    import uvicorn
+
+    from web.app import create_app
+
+    settings = settings_from(ctx)
+    server = settings.server.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v})
+    settings = settings.model_copy(update={"server": server})
+    console.print(f"troly: http://{server.host}:{server.port} (tài liệu API: /docs)")
+    uvicorn.run(create_app(settings), host=server.host, port=server.port, log_level="info")
+
+
+@keys_app.command("create")
+def create_key(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option("--name", help="Tên gợi nhớ, ví dụ tên ứng dụng hoặc người dùng.")],
+    admin: Annotated[bool, typer.Option("--admin", help="Cho phép thêm và xóa tài liệu.")] = False,
+) -> None:
+    """Tạo khóa mới. Khóa chỉ hiện một lần, ở dòng cuối."""
+    from web.db import Database
+
+    db = Database(settings_from(ctx).db_path)
+    try:
+        key, token = db.create_key(name, admin=admin)
+    finally:
+        db.close()
+    role = "quản trị" if key.admin else "người dùng"
+    console.print(f"Đã tạo khóa #{key.id} ({key.name}, {role}). Hãy lưu lại, khóa sẽ không hiện lại:")
+    typer.echo(token)
+
+
+@keys_app.command("list")
+def list_keys(ctx: typer.Context) -> None:
+    """Liệt kê các khóa (không bao giờ in khóa đầy đủ)."""
+    from web.db import Database
+
+    db = Database(settings_from(ctx).db_path)
+    try:
+        keys = db.list_keys()
+    finally:
+        db.close()
+    if not keys:
+        console.print("Chưa có khóa nào. Tạo bằng: troly keys create --name TÊN [--admin]")
+    for key in keys:
+        role = "quản trị" if key.admin else "người dùng"
+        state = f"đã thu hồi {key.revoked_at}" if key.revoked_at else "đang dùng"
+        line = f"#{key.id}\t{key.name}\t{key.hint}\t{role}\ttạo {key.created_at}\t{state}"
+        console.print(line, soft_wrap=True, highlight=False)
+
+
+@keys_app.command("revoke")
+def revoke_key(ctx: typer.Context, key_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+    """Thu hồi khóa theo id."""
+    from web.db import Database
+
+    db = Database(settings_from(ctx).db_path)
+    try:
+        revoked = db.revoke_key(key_id)
+    finally:
+        db.close()
+    if not revoked:
+        raise TrolyError(f"Không có khóa đang hoạt động với id {key_id}.", code="key_not_found")
+    console.print(f"Đã thu hồi khóa #{key_id}.")

@@ -1,0 +1,1 @@
+"""Thin routers: parse, call services, shape the response."""
