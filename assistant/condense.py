@@ -23,7 +23,11 @@ _MAX_FOLLOW_UP_WORDS = 8
 
 
 def previous_question(history: Sequence[ChatMessage]) -> str | None:
-    return next((m.content for m in reversed(history) if m.role == "user" and m.content.strip()), None)
+    """The last user question that was not itself a follow-up (so a chain of follow-ups keeps the intent)."""
+    for message in reversed(history):
+        if message.role == "user" and message.content.strip() and follow_up_entity(message.content) is None:
+            return message.content
+    return None
 
 
 def follow_up_entity(question: str) -> str | None:

@@ -3,8 +3,11 @@
 The 1.5B model never refuses on its own and rarely cites correctly, so refusal and citations come from code:
 - before the model: refuse when no evidence sentence covers enough of the question (`min_support`);
 - after: strip echoes and boilerplate, keep at most three sentences, give each sentence the source of the
-  evidence sentence it restates, and drop a sentence whose numbers, dates or names its evidence does not hold
-  (they are listed in `Answer.unsupported`); refuse when nothing supported remains or the model declined.
+  evidence sentence it restates (a sentence that restates none is dropped), and drop a sentence whose
+  numbers, dates or names its cited source does not hold: those claims are listed in `Answer.unsupported`,
+  so the final text never holds one; refuse when nothing supported remains or the model declined.
+Only checked sentences are streamed (one TokenEvent per sentence, with its final [n]), so a user never sees
+text that the checks then drop; the joined TokenEvents equal the final answer text.
 Streaming is written once: `answer()` drains `stream()`.
 """
 
@@ -16,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from assistant.citations import CitedSentence, align, answer_sentences, finalize
+from assistant.citations import CitedSentence, align, answer_sentences, finalize, with_mark
 from assistant.condense import condense
 from assistant.events import AnswerEvent, CitationsEvent, DoneEvent, ErrorEvent, RetrievedEvent, TokenEvent
 from assistant.evidence import Evidence, select_evidence
@@ -67,6 +70,52 @@ class _Draft:
     hits: list[SearchHit]
     started: float
     timings: dict[str, float]
+    shown: bool = False
+    """Whether a TokenEvent was sent (text the user already sees)."""
+
+
+class _SentenceChecker:
+    """Turns the growing model output into checked answer sentences, each shown once it is complete.
+
+    A sentence is kept when it restates an evidence sentence (its citation) and its numbers, dates and names
+    are in that source; it is shown with its final [n] (sources numbered in order of first citation, as
+    `finalize` numbers them). A sentence that restates nothing, or says the documents do not know, is dropped.
+    """
+
+    def __init__(self, evidence: Evidence, question: str) -> None:
+        self.evidence = evidence
+        self.question = question
+        self.kept: list[CitedSentence] = []
+        self.unsupported: list[str] = []
+        self._checked = 0
+        self._numbers: dict[str, int] = {}
+
+    def feed(self, raw: str, *, final: bool) -> list[str]:
+        sentences = answer_sentences(clean_model_output(raw, self.question))
+        ready = sentences if final else sentences[:-1]
+        shown = []
+        for sentence in ready[self._checked : MAX_SENTENCES]:
+            cited = self._check(sentence)
+            if cited is not None and cited.source is not None:
+                n = self._numbers.setdefault(cited.source.doc_id, len(self._numbers) + 1)
+                self.kept.append(cited)
+                shown.append(with_mark(cited.text, n))
+        self._checked = max(self._checked, len(ready))
+        return shown
+
+    def _check(self, sentence: str) -> CitedSentence | None:
+        if model_declined(sentence):
+            return None
+        cited = align(sentence, self.evidence, min_overlap=MIN_ALIGNMENT)
+        source = cited.source
+        if source is None:  # restates no evidence sentence: nothing to cite, so not passed on
+            return None
+        quoted = " ".join(s.text for src, s in self.evidence.sentences() if src.n == source.n)
+        cited.unsupported = unsupported_claims(cited.text, quoted, self.question)
+        if cited.unsupported:
+            self.unsupported.extend(cited.unsupported)
+            return None
+        return cited
 
 
 class AnswerPipeline:
@@ -140,7 +189,8 @@ class AnswerPipeline:
             yield from self._refuse(draft, [])
             return
         messages = build_messages(self.prompt, standalone, evidence)
-        pieces: list[str] = []
+        checker = _SentenceChecker(evidence, standalone)
+        raw = ""
         try:
             for piece in self.chat_model.stream(
                 messages,
@@ -148,48 +198,35 @@ class AnswerPipeline:
                 temperature=self.settings.llm.temperature,
                 stop=STOP,
             ):
-                if not pieces:
+                if not raw:
                     draft.timings["first_token"] = _ms(started)
-                pieces.append(piece)
-                yield TokenEvent(text=piece)
+                raw += piece
+                # The last sentence may still grow: only the ones before it are checked and shown.
+                yield from self._emit(draft, checker.feed(raw, final=False))
         except ChatModelError as exc:
             yield ErrorEvent(code="llm_error", message=f"Mô hình ngôn ngữ gặp lỗi: {exc}")
             return
-        generation_started = started + draft.timings.get("first_token", _ms(started)) / 1000
-        draft.timings["generate"] = round((time.perf_counter() - generation_started) * 1000, 1)
-        yield from self._finish(draft, evidence, "".join(pieces))
-
-    def _finish(self, draft: _Draft, evidence: Evidence, raw: str) -> Iterator[AnswerEvent]:
-        text = clean_model_output(raw, draft.standalone)
-        if not text or model_declined(text):
-            yield from self._refuse(draft, [])
+        yield from self._emit(draft, checker.feed(raw, final=True))
+        first = draft.timings.get("first_token")
+        draft.timings["generate"] = _ms(started) - first if first is not None else 0.0
+        if not checker.kept:
+            yield from self._refuse(draft, checker.unsupported)
             return
-        kept: list[CitedSentence] = []
-        unsupported: list[str] = []
-        for sentence in answer_sentences(text)[:MAX_SENTENCES]:
-            cited = align(sentence, evidence, min_overlap=MIN_ALIGNMENT)
-            quoted = " ".join(
-                s.text for src, s in evidence.sentences() if cited.source and src.n == cited.source.n
-            )
-            cited.unsupported = unsupported_claims(cited.text, quoted, draft.standalone)
-            if cited.flagged:
-                cited.unsupported = cited.unsupported or [cited.text]
-            if cited.unsupported:
-                unsupported.extend(cited.unsupported)
-                continue
-            kept.append(cited)
-        if not kept:
-            yield from self._refuse(draft, unsupported)
-            return
-        final, citations = finalize(kept, self._document)
+        final, citations = finalize(checker.kept, self._document)
         yield CitationsEvent(citations=citations)
-        yield DoneEvent(answer=self._answer(draft, final, False, citations, unsupported))
+        yield DoneEvent(answer=self._answer(draft, final, False, citations, checker.unsupported))
+
+    def _emit(self, draft: _Draft, sentences: list[str]) -> Iterator[TokenEvent]:
+        for text in sentences:
+            yield TokenEvent(text=f" {text}" if draft.shown else text)
+            draft.shown = True
 
     def _refuse(self, draft: _Draft, unsupported: list[str]) -> Iterator[AnswerEvent]:
-        if "first_token" not in draft.timings:
-            draft.timings["first_token"] = _ms(draft.started)
-            draft.timings["generate"] = 0.0
+        draft.timings.setdefault("first_token", _ms(draft.started))
+        draft.timings.setdefault("generate", 0.0)
+        if not draft.shown:
             yield TokenEvent(text=REFUSAL_TEXT)
+            draft.shown = True
         yield CitationsEvent(citations=[])
         yield DoneEvent(answer=self._answer(draft, REFUSAL_TEXT, True, [], unsupported))
 

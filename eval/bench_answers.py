@@ -89,11 +89,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         started = time.perf_counter()
         library.ingest([args.corpus])
         print(f"ingested {args.corpus} in {time.perf_counter() - started:.1f}s", flush=True)
-        pipeline = AnswerPipeline(settings, library, build_chat_model(settings))
+        model = build_chat_model(settings)
+        load = getattr(model, "load", None)
+        if callable(load):  # a server loads the model once; timings are per question
+            started = time.perf_counter()
+            load()
+            print(f"model loaded in {time.perf_counter() - started:.1f}s", flush=True)
+        pipeline = AnswerPipeline(settings, library, model)
         results = run(items, pipeline)
-    print(
-        f"\n{len(results)} questions, model {pipeline.chat_model.name}, evidence {settings.answer.evidence_tokens} tok"
-    )
+    budget = settings.answer.evidence_tokens
+    print(f"\n{len(results)} questions, model {pipeline.chat_model.name}, evidence {budget} tokens")
     for key, value in summarize(results).items():
         print(f"{key}\t{'-' if value is None else round(value, 3)}")
 

@@ -152,9 +152,10 @@ def plot_latency(rows: Sequence[ResultLine], folder: Path) -> list[Path]:
         return []
     keys = sorted(series)
     fig, ax = plt.subplots(figsize=(8, 3.6))
-    ax.boxplot([series[k] for k in keys], vert=False)
-    ax.set_yticks(range(1, len(keys) + 1), keys)
-    ax.set_xlabel("ms")
+    ax.boxplot([series[k] for k in keys])
+    ax.set_xticks(range(1, len(keys) + 1), keys)
+    ax.set_yscale("log")
+    ax.set_ylabel("ms")
     ax.set_title(f"Phân bố độ trễ ({len(rows)} câu hỏi)")
     fig.tight_layout()
     path = folder / "latency.png"

@@ -199,6 +199,7 @@ def load_summary(path: Path) -> Summary:
 
 def write_summary(path: Path, summary: Summary) -> None:
     """Written to a temporary file and renamed, so an interrupted run never leaves half a summary."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     text = json.dumps(summary.model_dump(mode="json"), ensure_ascii=False, indent=2)
     tmp.write_text(text, encoding="utf-8")

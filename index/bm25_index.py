@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,7 +28,7 @@ class Bm25Index:
     def build(cls, corpus_tokens: Sequence[list[str]]) -> Bm25Index:
         if not corpus_tokens:
             return cls(None, 0)
-        import bm25s  # imported on first use: it pulls scipy, which `troly ingest` of unchanged files never needs
+        import bm25s  # on first use: it pulls scipy, which re-ingesting unchanged files never needs
 
         model = bm25s.BM25()
         model.index([list(tokens) for tokens in corpus_tokens], show_progress=False)

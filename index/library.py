@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from index.abbreviations import expand, learn
 from index.base import Embedder, Vectors
 from index.bm25_index import Bm25Index
 from index.faiss_store import FaissStore
@@ -225,6 +226,8 @@ class Library:
         if live is None or not live.chunks:
             return []
         mask = self._mask(live, filters)
+        if params.expand_abbreviations:
+            text = expand(text, live.generation.abbreviations())
         tokens = query_tokens(text)
         bm25 = self._bm25_ranking(live, tokens, mask, params.candidates, params.folded_weight)
         fusion = params.fusion
@@ -381,7 +384,7 @@ class Library:
             store = FaissStore(info.dim)
             store.add([c.id for c in chunks], vectors)
         parent = self._current if live is not None else self._store_current_or_none()
-        data = SnapshotData(docs, files, chunks, vectors, info)
+        data = SnapshotData(docs, files, chunks, vectors, info, learn(d.text for d in docs))
         generation = self._store.write(data, bm25, store, parent)
         self._store.publish(generation)
         self._store.collect_garbage(generation, parent)

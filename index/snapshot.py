@@ -14,12 +14,13 @@ they read each file, so a damaged generation is reported instead of half-loaded.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,6 +38,7 @@ FORMAT = 1
 CURRENT = "CURRENT"
 LOCK = ".lock"
 MANIFEST = "manifest.json"
+ABBREVIATIONS = "abbreviations.json"
 REBUILD_HINT = "Hãy chạy: troly index rebuild"
 
 T = TypeVar("T", bound=BaseModel)
@@ -86,6 +88,7 @@ class SnapshotData:
     chunks: list[Chunk]
     vectors: Vectors | None
     embedder: EmbedderInfo | None
+    abbreviations: dict[str, str] = field(default_factory=dict)
 
 
 def generation_name(generation: int) -> str:
@@ -211,6 +214,21 @@ class Generation:
         index: Bm25Index = self._cached("bm25", read)
         return index
 
+    def abbreviations(self) -> dict[str, str]:
+        """Abbreviations the corpus defines (absent in generations written before they were learnt)."""
+        if ABBREVIATIONS not in self.manifest.files:
+            return {}
+
+        def read() -> dict[str, str]:
+            try:
+                data = json.loads(self._bytes(ABBREVIATIONS))
+            except ValueError as exc:
+                raise self._corrupt(f"{ABBREVIATIONS} không đọc được") from exc
+            return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+        found: dict[str, str] = self._cached("abbreviations", read)
+        return found
+
     def verify(self) -> list[str]:
         """Every problem of this generation (empty when sound): checksums, counts, alignment."""
         problems: list[str] = []
@@ -296,6 +314,8 @@ class SnapshotStore:
         (tmp / "documents.jsonl").write_bytes(_jsonl(data.documents))
         (tmp / "files.jsonl").write_bytes(_jsonl(data.files))
         (tmp / "chunks.jsonl").write_bytes(_jsonl(data.chunks))
+        abbreviations = json.dumps(data.abbreviations, ensure_ascii=False, sort_keys=True)
+        (tmp / ABBREVIATIONS).write_text(abbreviations, encoding="utf-8")
         if data.vectors is not None and store is not None:
             with (tmp / "vectors.npy").open("wb") as handle:
                 np.save(handle, data.vectors, allow_pickle=False)

@@ -61,7 +61,10 @@ class RetrievalSettings(BaseModel):
         default=0.5, ge=0.0, le=1.0, description="Scales dense_weight for unaccented questions."
     )
     max_chunks_per_document: int = Field(
-        default=0, ge=0, description="At most this many hits from one document (0: no limit)."
+        default=2, ge=0, description="At most this many hits from one document (0: no limit)."
+    )
+    expand_abbreviations: bool = Field(
+        default=True, description="Expand abbreviations the corpus defines, e.g. CTTT, in questions."
     )
 
 

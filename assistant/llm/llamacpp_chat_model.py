@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,11 @@ class LlamaCppChatModel:
         path = self._settings.llm.model_path
         return path.name if path is not None else self._settings.llm.model
 
+    @property
+    def busy(self) -> bool:
+        """True while a generation holds the model (the server can answer 'busy' instead of queueing)."""
+        return self._generate_lock.locked()
+
     def load(self) -> Llama:
         """Assemble/verify the file and load it once; later calls return the loaded model."""
         with self._load_lock:
@@ -88,7 +93,7 @@ class LlamaCppChatModel:
         max_tokens: int,
         temperature: float = 0.0,
         stop: Sequence[str] = (),
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         llama = self.load()
         payload: Any = [{"role": m.role, "content": m.content} for m in messages]
         # Held until the generator finishes or is closed (a client that disconnects closes it).

@@ -194,16 +194,27 @@ def prepare(settings: Settings) -> Path:
         return path
     model = embedded_model(settings.llm.model)
     target = settings.models_dir / model.filename
-    settings.models_dir.mkdir(parents=True, exist_ok=True)
-    # Two processes (server and CLI) may start together: only one assembles.
-    with FileLock(str(settings.models_dir / f".{model.filename}.lock")):
-        if target.is_file():
-            try:
-                verify(target, model.sha256)
-                return target
-            except ModelCorruptError:
-                target.unlink(missing_ok=True)
-        return assemble(model, settings.models_dir)
+    # A good file needs no lock, so a read-only models folder prepared at install time still works.
+    if target.is_file():
+        with contextlib.suppress(ModelCorruptError):
+            verify(target, model.sha256)
+            return target
+    try:
+        settings.models_dir.mkdir(parents=True, exist_ok=True)
+        # Two processes (server and CLI) may start together: only one assembles, the other then verifies.
+        with FileLock(str(settings.models_dir / f".{model.filename}.lock")):
+            if target.is_file():
+                try:
+                    verify(target, model.sha256)
+                    return target
+                except ModelCorruptError:
+                    target.unlink()
+            return assemble(model, settings.models_dir)
+    except OSError as exc:
+        raise ModelNotReadyError(
+            f"Không ghi được tệp mô hình vào {settings.models_dir}: {exc.strerror or exc}. "
+            "Hãy kiểm tra quyền ghi và dung lượng đĩa (TROLY_HOME)."
+        ) from None
 
 
 def status(settings: Settings, *, check_hash: bool = False) -> ModelFileStatus:

@@ -134,3 +134,11 @@ def test_status_of_a_file_never_assembled(fake_model: EmbeddedModel, settings: S
     status = model_files.status(settings, check_hash=True)
     assert not status.exists and not status.ready
     assert "troly models --prepare" in status.detail
+
+
+def test_unwritable_models_folder_is_a_clear_error(fake_model: EmbeddedModel, settings: Settings) -> None:
+    settings.home.mkdir(parents=True)
+    settings.models_dir.write_text("một tệp chắn chỗ thư mục")
+    with pytest.raises(ModelNotReadyError) as info:
+        model_files.prepare(settings)
+    assert str(settings.models_dir) in info.value.message and "TROLY_HOME" in info.value.message

@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 import time
 
+import httpx
+import ollama
 import pytest
 
 from assistant.llm.base import ChatMessage, ChatModelError, complete
@@ -94,3 +96,14 @@ def test_info_lists_tags(ollama_server: FakeOllama) -> None:
 def test_latest_tag_is_implied(ollama_server: FakeOllama) -> None:
     ollama_server.models.append("qwen2.5:latest")
     assert _model(ollama_server, chat_model="qwen2.5").info().ready
+
+
+def test_fake_server_also_answers_non_streaming_and_version(ollama_server: FakeOllama) -> None:
+    # Other engineers' tests (the HTTP API) rely on these endpoints of the shared fake.
+    client = ollama.Client(host=ollama_server.url, timeout=5)
+    ollama_server.enqueue("Một câu trả lời trọn vẹn.")
+    reply = client.chat(
+        model="qwen2.5:7b-instruct", messages=[{"role": "user", "content": "?"}], stream=False
+    )
+    assert reply.message.content == "Một câu trả lời trọn vẹn." and reply.done_reason == "stop"
+    assert httpx.get(f"{ollama_server.url}/api/version", timeout=5).json() == {"version": "0.0.0-fake"}

@@ -4,13 +4,15 @@ test_pipeline_real.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
+from assistant.condense import condense
 from assistant.events import CitationsEvent, DoneEvent, ErrorEvent, RetrievedEvent, TokenEvent
 from assistant.llm.base import ChatMessage, ChatModelError
 from assistant.llm.scripted import ScriptedChatModel
-from assistant.pipeline import AnswerPipeline, QuestionError
+from assistant.pipeline import DEFAULT_MIN_SUPPORT, AnswerPipeline, QuestionError
 from assistant.refusal import REFUSAL_TEXT
 from ingest.vietnamese import fold, normalize
 from troly.records import Chunk, Document, SearchHit
@@ -30,7 +32,8 @@ DOCS = {
         "2024-03-12",
         "Ngày 6/9/2024, UBND huyện Tân Phú và VNPT ký thỏa thuận hợp tác chuyển đổi số giai đoạn 2024-2028. "
         "Lễ ký kết diễn ra tại hội trường huyện Tân Phú.\n\n"
-        "Theo thỏa thuận, VNPT hỗ trợ huyện xây dựng kho dữ liệu dùng chung và trung tâm điều hành thông minh.",
+        "Theo thỏa thuận, VNPT hỗ trợ huyện xây dựng kho dữ liệu dùng chung "
+        "và trung tâm điều hành thông minh.",
     ),
 }
 
@@ -82,8 +85,8 @@ def retriever() -> FakeRetriever:
 
 
 @pytest.fixture
-def settings(tmp_path: object) -> Settings:
-    return Settings(home=tmp_path)  # type: ignore[arg-type]
+def settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path)
 
 
 def test_event_order_citations_and_timings(settings: Settings, retriever: FakeRetriever) -> None:
@@ -108,6 +111,7 @@ def test_event_order_citations_and_timings(settings: Settings, retriever: FakeRe
     assert set(answer.timings_ms) == {"retrieve", "first_token", "generate", "total"}
     assert answer.timings_ms["total"] >= answer.timings_ms["first_token"] >= answer.timings_ms["retrieve"]
     assert answer.model == "scripted"
+    assert "".join(e.text for e in events if isinstance(e, TokenEvent)) == answer.text
     # The fixed prefix comes first: system prompt then the few-shot turns; the evidence is in the last turn.
     messages = model.history[0].messages
     assert messages[0].role == "system" and messages[-1].role == "user"
@@ -135,14 +139,18 @@ def test_unsupported_number_is_dropped_and_listed(settings: Settings, retriever:
 
 def test_only_unsupported_claims_means_refusal(settings: Settings, retriever: FakeRetriever) -> None:
     model = ScriptedChatModel(["Hội nghị tổng kết diễn ra ngày 19/12/2023 [1]."])
-    answer = AnswerPipeline(settings, retriever, model).answer("Hội nghị tổng kết ở xã Hòa An diễn ra ngày nào?")
+    answer = AnswerPipeline(settings, retriever, model).answer(
+        "Hội nghị tổng kết ở xã Hòa An diễn ra ngày nào?"
+    )
     assert answer.refused and answer.text == REFUSAL_TEXT
     assert answer.citations == [] and answer.unsupported == ["19/12/2023"]
 
 
 def test_equivalent_date_forms_are_supported(settings: Settings, retriever: FakeRetriever) -> None:
     model = ScriptedChatModel(["Lễ ký kết diễn ra ngày 06/09/2024 [1]."])
-    answer = AnswerPipeline(settings, retriever, model).answer("VNPT ký thỏa thuận với huyện Tân Phú ngày nào?")
+    answer = AnswerPipeline(settings, retriever, model).answer(
+        "VNPT ký thỏa thuận với huyện Tân Phú ngày nào?"
+    )
     assert not answer.refused and answer.unsupported == []
     assert answer.citations[0].source == "tan-phu.txt"
 
@@ -171,7 +179,9 @@ def test_model_saying_it_does_not_know_is_a_refusal(settings: Settings, retrieve
 
 def test_echo_and_boilerplate_are_stripped(settings: Settings, retriever: FakeRetriever) -> None:
     question = "Lễ ký kết giữa huyện Tân Phú và VNPT diễn ra ở đâu?"
-    model = ScriptedChatModel([f"{question}\nTrả lời: Dựa trên tài liệu, lễ ký kết diễn ra tại hội trường huyện."])
+    model = ScriptedChatModel(
+        [f"{question}\nTrả lời: Dựa trên tài liệu, lễ ký kết diễn ra tại hội trường huyện."]
+    )
     answer = AnswerPipeline(settings, retriever, model).answer(question)
     assert answer.text == "Lễ ký kết diễn ra tại hội trường huyện [1]."
 
@@ -201,3 +211,40 @@ def test_backend_failure_ends_with_error_event(settings: Settings, retriever: Fa
     model.enqueue_error(ChatModelError("máy chủ không phản hồi"))
     events = list(AnswerPipeline(settings, retriever, model).stream("Xã Hòa An lắp đặt bao nhiêu camera?"))
     assert isinstance(events[-1], ErrorEvent) and events[-1].code == "llm_error"
+
+
+def test_chained_follow_ups_keep_the_first_intent() -> None:
+    history = [
+        ChatMessage(role="user", content="Lễ ký kết giữa VNPT và tỉnh Cần Thơ diễn ra ở đâu?"),
+        ChatMessage(role="assistant", content="…"),
+        ChatMessage(role="user", content="còn Quảng Trị thì sao?"),
+        ChatMessage(role="assistant", content="…"),
+    ]
+    assert condense("Còn tỉnh Thanh Hóa?", history) == "Lễ ký kết giữa VNPT và tỉnh Thanh Hóa diễn ra ở đâu?"
+    assert condense("Ai chủ trì hội nghị?", history) == "Ai chủ trì hội nghị?"
+    assert condense("còn Huế thì sao?", []) == "còn Huế thì sao?"
+
+
+def test_support_threshold_comes_from_settings_when_set(tmp_path: Path, retriever: FakeRetriever) -> None:
+    settings = Settings(home=tmp_path)
+    assert AnswerPipeline(settings, retriever, ScriptedChatModel()).min_support == DEFAULT_MIN_SUPPORT
+    settings.answer.min_evidence_score = 0.0
+    model = ScriptedChatModel(["Không rõ."])
+    pipeline = AnswerPipeline(settings, retriever, model)
+    assert pipeline.min_support == 0.0
+    pipeline.answer("Thủ tục cấp giấy phép xây dựng nhà ở?")
+    assert len(model.history) == 1  # no longer refused before the model
+
+
+def test_only_checked_sentences_are_streamed(settings: Settings, retriever: FakeRetriever) -> None:
+    model = ScriptedChatModel(
+        ["Xã đã lắp đặt 1.320 camera an ninh. Xã mở 15 điểm hỗ trợ dịch vụ công. Xã mở 12 điểm hỗ trợ [1]."]
+    )
+    events = list(
+        AnswerPipeline(settings, retriever, model).stream("Xã Hòa An lắp đặt bao nhiêu camera an ninh?")
+    )
+    tokens = [e.text for e in events if isinstance(e, TokenEvent)]
+    assert tokens == ["Xã đã lắp đặt 1.320 camera an ninh [1].", " Xã mở 12 điểm hỗ trợ [1]."]
+    done = events[-1]
+    assert isinstance(done, DoneEvent) and done.answer.text == "".join(tokens)
+    assert done.answer.unsupported == ["15"]

@@ -57,5 +57,6 @@ def test_names_are_capitalised_runs_of_two_or_more_words() -> None:
     assert capitalised_names("Giai đoạn mới, ông Lê Văn Minh và UBND TP Cần Thơ. Hà Nội") == [
         "Lê Văn Minh",
         "UBND TP Cần Thơ",
+        "Hà Nội",
     ]
     assert [c.kind for c in claims("Ông Lê Văn Minh ký 12 văn bản [2].")] == ["number", "name"]

@@ -275,3 +275,22 @@ def test_progress_reports_each_phase(library: Library, corpus: Path) -> None:
     phases = [s.phase for s in steps]
     assert phases.count("scan") == 3 and "embed" in phases and phases[-1] == "write"
     assert steps[-1].done == steps[-1].total
+
+
+def test_abbreviations_defined_in_the_corpus_expand_questions(tmp_path: Path) -> None:
+    files = {
+        "tien-tien.txt": "Quy định\n\nChương trình tiên tiến (CTTT) tuyển sinh viên giỏi ngoại ngữ.",
+        "mau.txt": "Mẫu đơn\n\nSinh viên CTTT nộp đơn tại phòng đào tạo trước ngày 15.",
+        "khac.txt": "Học phí\n\nChương trình tiên tiến do khoa quản lý, học phí theo tín chỉ.",
+    }
+    settings = settings_for(tmp_path / "home", fusion="bm25")
+    library = Library.open(settings, embedder=HashingEmbedder())
+    library.ingest([write_corpus(tmp_path / "corpus", files)])
+    plain = settings.retrieval.model_copy(update={"expand_abbreviations": False})
+    assert {h.chunk.doc_id for h in library.search("CTTT", k=3, retrieval=plain)} == {
+        "tien-tien.txt",
+        "mau.txt",
+    }
+    # The expansion learnt from tien-tien.txt reaches the document that only spells the words out.
+    assert "khac.txt" in {h.chunk.doc_id for h in library.search("CTTT", k=3)}
+    assert "khac.txt" in {h.chunk.doc_id for h in library.search("cttt", k=3)}

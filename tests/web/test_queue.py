@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 
+from assistant.events import AnswerEvent, TokenEvent
+
 from .conftest import ServerFactory
 from .fakes import FakeLibrary, FakePipeline
+from .sse_client import sse_events
 
 
 def test_full_queue_is_503_with_retry_after_and_search_still_runs(
@@ -40,3 +46,42 @@ def test_full_queue_is_503_with_retry_after_and_search_still_runs(
         assert waiting.result().status_code == 200
     assert server.services.queue.pending == 0
     assert ask().status_code == 200
+
+
+class EndlessPipeline:
+    """Streams tokens until the server stops asking: shows that a client leaving frees the model."""
+
+    def __init__(self) -> None:
+        self.produced = 0
+        self.closed = threading.Event()
+
+    def stream(
+        self, question: str, history: Any = (), *, k: Any = None, filters: Any = None
+    ) -> Iterator[AnswerEvent]:
+        try:
+            while True:
+                self.produced += 1
+                yield TokenEvent(text="chữ ")
+                time.sleep(0.01)
+        finally:
+            self.closed.set()
+
+
+def test_a_client_leaving_mid_stream_stops_generation_and_frees_the_slot(
+    server_factory: ServerFactory,
+) -> None:
+    pipeline = EndlessPipeline()
+    server = server_factory(pipeline=pipeline, queue_size=1)
+    with httpx.stream(
+        "POST", f"{server.url}/v1/ask/stream", json={"question": "Huế ký với ai?"}, headers=server.auth()
+    ) as response:
+        first = next(sse_events(response))
+        assert first == ("token", {"text": "chữ "})
+    assert pipeline.closed.wait(timeout=10), "generation kept running after the client left"
+    deadline = time.monotonic() + 10
+    while server.services.queue.pending and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.services.queue.pending == 0
+    produced = pipeline.produced
+    time.sleep(0.2)
+    assert pipeline.produced == produced

@@ -121,8 +121,11 @@ def test_copy_answer(widget: Widget, backend: Backend) -> None:
     answer.locator("button.copy").click()
     widget.status.filter(has_text="Đã sao chép").wait_for()
     copied = widget.page.evaluate("navigator.clipboard.readText()")
-    assert expected.answer_part in copied
-    assert "[1]" in copied
+    answer_text, sources = copied.split("\n\nNguồn trích dẫn:\n")
+    assert expected.answer_part in answer_text
+    assert "[1]" in answer_text
+    assert sources.startswith(f"[1] {expected.citation_title}")
+    assert sources.endswith(f"({expected.citation_date})")
 
 
 def test_conversation_survives_reload(widget: Widget, backend: Backend) -> None:

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from eval.runner import RetrievalRun, run_retrieval
-from index.library import Library
+from eval.compare import comparison_table, config_differences
+from eval.runner import EvalOptions, EvalRun, RetrievalRun, run_eval
+from eval.summary import load_summary
 from troly.cli.app import app, console, settings_from
 from troly.cli.index_cmds import progress_bar
-from troly.errors import TrolyError
 
 eval_app = typer.Typer(help="Đánh giá chất lượng trên bộ câu hỏi.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
@@ -33,7 +33,34 @@ def retrieval_table(metrics: dict[str, Any], ks: tuple[int, ...]) -> Table:
     return table
 
 
-def _print_retrieval(run: RetrievalRun, out: Path) -> None:
+def answers_table(metrics: dict[str, Any]) -> Table:
+    table = Table(title="Câu trả lời")
+    table.add_column("câu hỏi")
+    names = {
+        "answer_accuracy": "đúng",
+        "answer_token_recall": "recall từ",
+        "citation_accuracy": "trích dẫn đúng",
+        "false_refusal_rate": "từ chối nhầm",
+        "refusal_accuracy": "từ chối đúng",
+        "unsupported_answers": "số liệu không có nguồn",
+    }
+    for label in names.values():
+        table.add_column(label, justify="right")
+    for label, part in (("tất cả", metrics), ("gõ không dấu", metrics.get("unaccented", {}))):
+        values = [part.get(key) if isinstance(part, dict) else None for key in names]
+        table.add_row(
+            label, *("–" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in values)
+        )
+    return table
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _print_retrieval(run: RetrievalRun | EvalRun, out: Path) -> None:
     counts = run.ingest.counts
     console.print(
         f"Tài liệu: {counts['added']} thêm, {counts['updated']} cập nhật, {counts['skipped']} không đổi, "
@@ -56,23 +83,58 @@ def run(
     retrieval_only: Annotated[
         bool, typer.Option("--retrieval-only", help="Chỉ đánh giá truy xuất (không cần mô hình ngôn ngữ).")
     ] = False,
+    baseline: Annotated[
+        bool, typer.Option("--baseline", help="Chạy thêm pipeline đơn giản để so sánh (cùng mô hình).")
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Thư mục ghi báo cáo Markdown/HTML kèm biểu đồ.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Chỉ chạy N câu hỏi đầu.")] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Bỏ kết quả cũ trong --out và chạy lại từ đầu.")
+    ] = False,
     k: Annotated[int, typer.Option("--k", min=1, max=100, help="Số đoạn truy xuất mỗi câu hỏi.")] = 5,
 ) -> None:
-    """Chạy bộ câu hỏi trên kho tài liệu và ghi kết quả."""
-    if not retrieval_only:
-        raise TrolyError(
-            "Chế độ đánh giá có mô hình ngôn ngữ chưa sẵn sàng; hãy dùng --retrieval-only.",
-            code="eval_mode_unavailable",
-        )
-    library = Library.open(settings_from(ctx))
+    """Chạy bộ câu hỏi trên kho tài liệu, ghi kết quả; chạy lại cùng lệnh sẽ tiếp tục phần còn dở."""
+    options = EvalOptions(
+        qa=qa,
+        corpus=corpus,
+        out=out,
+        retrieval_only=retrieval_only,
+        baseline=baseline,
+        k=k,
+        limit=limit,
+        fresh=fresh,
+        report=report,
+    )
     with progress_bar() as live:
-        result = run_retrieval(
-            library,
-            qa,
-            corpus,
-            out,
-            k=k,
+        result = run_eval(
+            settings_from(ctx),
+            options,
             ingest_progress=live.ingest,
             on_question=lambda done, total: live.count("Câu hỏi", done, total),
         )
+    if result.resumed:
+        console.print(f"Tiếp tục lần chạy trước: {result.resumed} câu đã có kết quả, không chạy lại.")
     _print_retrieval(result, out)
+    if not retrieval_only:
+        console.print(answers_table(result.metrics))
+    if result.summary.baseline is not None:
+        console.print(
+            f"Baseline: {len(result.baseline_rows or [])} câu, so sánh trong {result.summary_file}."
+        )
+    console.print(f"Tóm tắt: {result.summary_file}")
+    if result.report is not None:
+        console.print(f"Báo cáo: {result.report.markdown} và {result.report.html}")
+
+
+@eval_app.command("compare")
+def compare(
+    a: Annotated[Path, typer.Argument(help="Tệp tóm tắt A (*.summary.json).")],
+    b: Annotated[Path, typer.Argument(help="Tệp tóm tắt B (*.summary.json).")],
+) -> None:
+    """In chênh lệch các chỉ số giữa hai lần chạy (B so với A)."""
+    first, second = load_summary(a), load_summary(b)
+    console.print(comparison_table(first, second, title_a=a.name, title_b=b.name))
+    for field, old, new in config_differences(first, second):
+        console.print(f"Cấu hình khác: {field}: {old} → {new}")

@@ -504,6 +504,19 @@
     });
   }
 
+  // What "copy" puts on the clipboard: the answer, then its sources, ready to paste into a document.
+  function plainAnswer(message) {
+    var lines = [message.text];
+    var citations = message.citations || [];
+    if (citations.length) {
+      lines.push("", TEXT.sources + ":");
+      citations.forEach(function (c) {
+        lines.push("[" + c.n + "] " + (c.title || c.source) + (c.date ? " (" + formatDate(c.date) + ")" : ""));
+      });
+    }
+    return lines.join("\n");
+  }
+
   function sendFeedback(message, rating, comment) {
     var body = { answer_id: message.answerId, rating: rating };
     if (comment) {
@@ -531,7 +544,7 @@
     var actions = el("div", { className: "actions" }, [copyButton, upButton, downButton]);
 
     copyButton.addEventListener("click", function () {
-      copyText(message.text).then(
+      copyText(plainAnswer(message)).then(
         function () {
           announce(TEXT.copied);
         },
