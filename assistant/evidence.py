@@ -2,9 +2,10 @@
 
 On CPU the prompt length sets the time to the first token (about 80 prompt tokens/s on 2 cores), so the
 prompt carries sentences, not whole chunks. Sentences are scored by the question's syllables and syllable
-bigrams they contain, matched with and without diacritics (officials often type without them). The best
-sentences keep a neighbour on each side for context, and the selection is grouped by document into numbered
-sources [1], [2], ... in order of relevance.
+bigrams they contain (rare syllables weigh more), matched with and without diacritics (officials often type
+without them). The best sentence keeps a neighbour on each side for context, documents lacking a name the
+question asks about rank lower, and the selection is grouped by document into numbered sources [1], [2], ...
+in order of relevance.
 """
 
 from __future__ import annotations
@@ -205,7 +206,8 @@ class Evidence:
     terms: Terms
     sources: list[Source]
     support: float = 0.0
-    """Question coverage of the best sentence with its neighbours (see `select_evidence`)."""
+    """Best share of the question's syllables and bigrams held by one sentence (0 for a quantity question
+    when no sentence holds a new number); the pipeline refuses below `min_support`."""
     best: EvidenceSentence | None = None
 
     def source(self, n: int) -> Source | None:
@@ -239,7 +241,7 @@ def candidate_sentences(question: Terms, hits: Sequence[SearchHit]) -> list[Evid
 def select_evidence(
     question: str, hits: Sequence[SearchHit], *, budget_tokens: int, neighbours: int = 1
 ) -> Evidence:
-    """The best-scoring sentences (each with `neighbours` sentences either side) that fit the budget."""
+    """The best-scoring sentences that fit the budget; the best one brings `neighbours` either side."""
     terms = Terms.of(question)
     wants_number = expects_number(question)
     candidates = candidate_sentences(terms, hits)

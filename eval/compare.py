@@ -73,7 +73,7 @@ def config_differences(a: Summary, b: Summary) -> list[tuple[str, str, str]]:
 def format_value(value: float | None) -> str:
     if value is None:
         return "–"
-    if value.is_integer() and abs(value) >= 10:
+    if value.is_integer() and abs(value) > 1:
         return f"{value:.0f}"
     return f"{value:.3f}"
 

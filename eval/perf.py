@@ -277,16 +277,21 @@ def plot_latency(rows: Sequence[Row], path: Path) -> Path | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return None
+    series: dict[str, list[Row]] = {}
+    for row in rows:
+        if "p50_ms" in row and row["kind"] in ("faiss-flat", "bm25"):
+            threads = f", {row['omp_threads']} luồng" if "omp_threads" in row else ""
+            series.setdefault(f"{row['kind']}{threads}", []).append(row)
     fig, ax = plt.subplots(figsize=(7, 4))
-    for kind in sorted({r["kind"] for r in rows if "p50_ms" in r and r["kind"] in ("faiss-flat", "bm25")}):
-        series = sorted((r for r in rows if r["kind"] == kind), key=lambda r: r["chunks"])
-        sizes = [r["chunks"] for r in series]
-        ax.plot(sizes, [r["p50_ms"] for r in series], marker="o", label=f"{kind} p50")
-        ax.plot(sizes, [r["p95_ms"] for r in series], marker="x", linestyle="--", label=f"{kind} p95")
+    for label, points in sorted(series.items()):
+        points.sort(key=lambda r: r["chunks"])
+        sizes = [r["chunks"] for r in points]
+        line = ax.plot(sizes, [r["p50_ms"] for r in points], marker="o", label=f"{label} p50")[0]
+        ax.plot(sizes, [r["p95_ms"] for r in points], marker="x", linestyle="--", color=line.get_color())
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("số đoạn trong chỉ mục")
-    ax.set_ylabel("ms / truy vấn")
+    ax.set_ylabel("ms / truy vấn (nét đứt: p95)")
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()

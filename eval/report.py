@@ -125,7 +125,7 @@ def plot_metrics(summary: Summary, folder: Path) -> list[Path]:
         ax.bar([x - (width / 2 if base else 0) for x in xs], [ours[n] for n in names], width, label="troly")
         if base:
             ax.bar([x + width / 2 for x in xs], [base.get(n, 0.0) for n in names], width, label="baseline")
-            ax.legend()
+            ax.legend(loc="lower right", framealpha=0.9)
         ax.set_xticks(xs, names, rotation=30, ha="right", fontsize=8)
         ax.set_ylim(0, 1)
         ax.set_title("Chỉ số")

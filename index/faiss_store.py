@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import faiss
 import numpy as np
 
 from index.base import Vectors
 from troly.errors import IndexCorruptError
+
+if TYPE_CHECKING:
+    import faiss
 
 INDEX_FILE = "faiss.index"
 IDS_FILE = "faiss_ids.json"
@@ -26,6 +29,8 @@ class FaissStore:
     """`index.base.VectorStore` on faiss.IndexFlatIP; row i of the index is `ids[i]`."""
 
     def __init__(self, dim: int) -> None:
+        import faiss  # on first use: re-ingesting unchanged files and BM25-only search never need it
+
         self._dim = dim
         self._index: faiss.Index = faiss.IndexFlatIP(dim)
         self._ids: list[str] = []
@@ -58,9 +63,9 @@ class FaissStore:
         # A flat index has no stable per-id removal; rebuilding from the kept rows is exact and cheap here.
         vectors = self.vectors()[keep] if keep else np.zeros((0, self._dim), dtype=np.float32)
         kept_ids = [self._ids[i] for i in keep]
-        self._index = faiss.IndexFlatIP(self._dim)
-        self._ids = []
-        self.add(kept_ids, vectors)
+        fresh = FaissStore(self._dim)
+        fresh.add(kept_ids, vectors)
+        self._index, self._ids = fresh._index, fresh._ids
 
     def vectors(self) -> Vectors:
         if not self._ids:
@@ -76,12 +81,16 @@ class FaissStore:
         return [(self._ids[int(r)], float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
 
     def save(self, folder: Path) -> None:
+        import faiss
+
         folder.mkdir(parents=True, exist_ok=True)
         faiss.write_index(self._index, str(folder / INDEX_FILE))
         (folder / IDS_FILE).write_text(json.dumps(self._ids, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> FaissStore:
+        import faiss
+
         try:
             index = faiss.read_index(str(folder / INDEX_FILE))
             ids = json.loads((folder / IDS_FILE).read_text(encoding="utf-8"))

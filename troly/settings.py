@@ -25,7 +25,9 @@ class EmbeddingSettings(BaseModel):
         description="sentence-transformers model name or local folder, or the Ollama embedding model; "
         "empty means the backend's default.",
     )
-    threads: int = Field(default=1, ge=1, description="Threads for embedding (kept low so the LLM keeps its cores).")
+    threads: int = Field(
+        default=1, ge=1, description="Threads for embedding (kept low so the LLM keeps its cores)."
+    )
     batch_size: int = Field(default=16, ge=1)
 
 
@@ -34,7 +36,9 @@ class LlmSettings(BaseModel):
     model: Literal["qwen2.5-coder-1.5b", "qwen2.5-0.5b"] = Field(
         default="qwen2.5-coder-1.5b", description="Embedded GGUF model (llamacpp backend)."
     )
-    model_path: Path | None = Field(default=None, description="Use this GGUF file instead of the embedded one.")
+    model_path: Path | None = Field(
+        default=None, description="Use this GGUF file instead of the embedded one."
+    )
     threads: int = Field(default=2, ge=1)
     context_tokens: int = Field(default=2048, ge=512)
     max_tokens: int = Field(default=160, ge=16)
@@ -75,7 +79,9 @@ class ChunkSettings(BaseModel):
 
 
 class AnswerSettings(BaseModel):
-    evidence_tokens: int = Field(default=350, ge=50, description="Token budget of the evidence in the prompt.")
+    evidence_tokens: int = Field(
+        default=350, ge=50, description="Token budget of the evidence in the prompt."
+    )
     min_evidence_score: float = Field(
         default=0.0, description="Refuse when the best evidence scores below this (see assistant.evidence)."
     )
@@ -91,6 +97,9 @@ class ServerSettings(BaseModel):
     max_question_chars: int = Field(default=2000, ge=10)
     queue_size: int = Field(default=8, ge=1, description="Generation requests that may wait for the model.")
     require_auth: bool = True
+    demo_key: str = Field(
+        default="", description="API key written into the demo page served at / (demo only)."
+    )
 
 
 class Settings(BaseSettings):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -101,7 +102,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_exception_handler(PayloadTooLarge, on_too_large)
     for module in (health, ask, search, documents, feedback, openai_compat):
         app.include_router(module.router)
-    _mount_static(app)
+    _mount_static(app, settings.server.demo_key)
     app.add_middleware(BodyLimit, upload_limit=settings.server.max_upload_mb << 20)
     if settings.server.cors_origins:
         app.add_middleware(
@@ -114,8 +115,15 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     return app
 
 
-def _mount_static(app: FastAPI) -> None:
-    """The widget and its demo page, public: they hold no data, the API calls they make carry a key."""
+DEMO_KEY_PLACEHOLDER = 'data-api-key="troly-demo-key"'
+
+
+def _mount_static(app: FastAPI, demo_key: str) -> None:
+    """The widget and its demo page, public: they hold no data, the API calls they make carry a key.
+
+    With `server.demo_key` set (the demo script creates one), the demo page carries that key, so the widget
+    on it works as a commune portal's would.
+    """
 
     def static_file(name: str) -> FileResponse:
         path = STATIC_DIR / name
@@ -123,9 +131,12 @@ def _mount_static(app: FastAPI) -> None:
             raise ApiError(404, "not_found", f"Chưa có tệp {name}.")
         return FileResponse(path)
 
-    @app.get("/", include_in_schema=False)
-    def index_page() -> FileResponse:
-        return static_file("index.html")
+    @app.get("/", include_in_schema=False, response_model=None)
+    def index_page() -> FileResponse | HTMLResponse:
+        if not demo_key:
+            return static_file("index.html")
+        page = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+        return HTMLResponse(page.replace(DEMO_KEY_PLACEHOLDER, f'data-api-key="{html.escape(demo_key)}"'))
 
     @app.get("/widget.js", include_in_schema=False)
     def widget() -> FileResponse:

@@ -7,6 +7,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
+from troly.errors import TrolyError
+
 
 class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant"]
@@ -22,8 +24,10 @@ class ModelInfo(BaseModel):
     detail: str = ""
 
 
-class ChatModelError(RuntimeError):
+class ChatModelError(TrolyError):
     """A backend failure a user can act on (model missing, server down, timeout)."""
+
+    code = "chat_model"
 
 
 class ChatModel(Protocol):

@@ -36,9 +36,8 @@ def ollama_errors(host: str, model: str) -> Iterator[None]:
                 f"Ollama tại {host} chưa có mô hình '{model}'. Hãy chạy: ollama pull {model}",
                 code="ollama_model_missing",
             ) from None
-        raise OllamaError(
-            f"Ollama tại {host} báo lỗi (HTTP {exc.status_code}): {exc.error}", code="ollama_http"
-        ) from None
+        status = f" (HTTP {exc.status_code})" if exc.status_code > 0 else ""
+        raise OllamaError(f"Ollama tại {host} báo lỗi{status}: {exc.error}", code="ollama_http") from None
     except httpx.TimeoutException:
         raise OllamaError(
             f"Ollama tại {host} không trả lời kịp thời hạn. Hãy thử lại hoặc tăng TROLY_OLLAMA__TIMEOUT_S.",

@@ -3,6 +3,7 @@ into a temporary home, loaded by llama.cpp and asked in Vietnamese."""
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from assistant.llm import model_files
 from assistant.llm.base import ChatMessage, ChatModelError, complete
 from assistant.llm.llamacpp_chat_model import LlamaCppChatModel, LlamaCppError
+from assistant.threads import thread_environment
 from troly.errors import ModelNotReadyError, TrolyError
 from troly.settings import Settings
 
@@ -24,8 +26,14 @@ def _ask(content: str) -> list[ChatMessage]:
 
 @pytest.fixture(scope="module")
 def small_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    pytest.importorskip("llama_cpp")
     settings = Settings(home=tmp_path_factory.mktemp("troly-home"))
+    # libgomp reads its environment when llama.cpp's libraries load: set the production thread variables
+    # for that moment only (without PASSIVE, a busy 2-core box generated ~10x slower in eval.llm_bench).
+    with pytest.MonkeyPatch.context() as env:
+        for key, value in thread_environment(settings).items():
+            if key not in os.environ:
+                env.setenv(key, value)
+        pytest.importorskip("llama_cpp")
     settings.llm.model = "qwen2.5-0.5b"
     settings.llm.threads = 2
     settings.llm.context_tokens = 1024

@@ -107,3 +107,21 @@ def test_fake_server_also_answers_non_streaming_and_version(ollama_server: FakeO
     )
     assert reply.message.content == "Một câu trả lời trọn vẹn." and reply.done_reason == "stop"
     assert httpx.get(f"{ollama_server.url}/api/version", timeout=5).json() == {"version": "0.0.0-fake"}
+
+
+def test_server_errors_keep_the_reason(ollama_server: FakeOllama) -> None:
+    ollama_server.fail_next(500, "llama runner process has terminated")
+    with pytest.raises(OllamaError) as info:
+        list(_model(ollama_server).stream(QUESTION, max_tokens=8))
+    assert info.value.code == "ollama_http"
+    assert "HTTP 500" in info.value.message and "runner process has terminated" in info.value.message
+
+
+def test_error_in_the_middle_of_a_stream(ollama_server: FakeOllama) -> None:
+    ollama_server.enqueue("một hai ba bốn năm sáu")
+    ollama_server.fail_next(0, "hết bộ nhớ")
+    received: list[str] = []
+    with pytest.raises(OllamaError) as info:
+        received.extend(_model(ollama_server).stream(QUESTION, max_tokens=64))
+    assert info.value.code == "ollama_http" and "hết bộ nhớ" in info.value.message
+    assert received == ["một ", "hai ", "ba "]

@@ -8,8 +8,6 @@ import pytest
 
 from eval.qa import QAFormatError, ResultLine, has_diacritics, load_qa, load_results
 
-SHARED_QA = Path(__file__).resolve().parents[3] / "shared" / "qa"
-
 
 def _write(path: Path, rows: Sequence[object]) -> Path:
     path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows))
@@ -81,11 +79,11 @@ def test_results_round_trip_and_torn_last_line(tmp_path: Path) -> None:
         load_results(path)
 
 
-@pytest.mark.skipif(not SHARED_QA.is_dir(), reason="../shared is absent")
-def test_shared_dev_sets_load() -> None:
-    seeds = load_qa(SHARED_QA / "seeds-dev.jsonl")
+@pytest.mark.shared
+def test_shared_dev_sets_load(shared_dir: Path) -> None:
+    seeds = load_qa(shared_dir / "qa" / "seeds-dev.jsonl")
     assert len(seeds) == 20
     assert sum(not i.answerable for i in seeds) == 2
     assert any(i.unaccented for i in seeds)
-    noaccent = load_qa(SHARED_QA / "alqac-dev-noaccent.jsonl")
+    noaccent = load_qa(shared_dir / "qa" / "alqac-dev-noaccent.jsonl")
     assert all(i.unaccented for i in noaccent)

