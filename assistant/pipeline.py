@@ -36,9 +36,6 @@ from troly.settings import Settings
 if TYPE_CHECKING:
     from index.library import SearchFilters
 
-# Calibrated on the dev sets (seeds, ALQAC, ViRHE4QA): both unanswerable seeds questions fall below it, and
-# 2-6% of the answerable ALQAC/ViRHE4QA questions do. Used unless settings.answer.min_evidence_score is set.
-DEFAULT_MIN_SUPPORT = 0.4
 # An answer sentence must share this share of its syllables with an evidence sentence to be cited from it.
 MIN_ALIGNMENT = 0.25
 MAX_SENTENCES = 3
@@ -133,9 +130,7 @@ class AnswerPipeline:
 
     @property
     def min_support(self) -> float:
-        answer = self.settings.answer
-        explicit = "min_evidence_score" in answer.model_fields_set
-        return answer.min_evidence_score if explicit else DEFAULT_MIN_SUPPORT
+        return self.settings.answer.min_evidence_score
 
     def answer(
         self,

