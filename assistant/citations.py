@@ -97,35 +97,35 @@ def with_mark(text: str, n: int) -> str:
 def finalize(
     sentences: Sequence[CitedSentence], document: Callable[[str], Document]
 ) -> tuple[str, list[Citation]]:
-    """The answer text with sources renumbered 1, 2, ... in order of first citation, and its citations.
+    """The answer text with its citations numbered 1, 2, ... in order of first use, and the citations.
 
-    Quotes are cut from the document text itself, so `quote == document.text[start:end]` always holds.
+    A number stands for one passage, not one document: two sentences restating different sentences of the same
+    document get two numbers, so every claim points at its exact passage. Quotes are cut from the document
+    text itself, so `quote == document.text[start:end]` always holds.
     """
-    numbers: dict[str, int] = {}
+    numbers: dict[tuple[str, int], int] = {}
     citations: list[Citation] = []
-    quoted: set[tuple[str, int]] = set()
     parts = []
     for cited in sentences:
         if cited.source is None or cited.quote is None:
             parts.append(cited.text)
             continue
         src, quote = cited.source, cited.quote
-        n = numbers.setdefault(src.doc_id, len(numbers) + 1)
-        parts.append(with_mark(cited.text, n))
-        if (src.doc_id, quote.start) in quoted:
-            continue
-        quoted.add((src.doc_id, quote.start))
-        doc_text = document(src.doc_id).text
-        citations.append(
-            Citation(
-                n=n,
-                source=src.doc_id,
-                chunk_id=quote.chunk_id,
-                quote=doc_text[quote.start : quote.end],
-                start=quote.start,
-                end=quote.end,
-                title=src.title,
-                date=src.date,
+        key = (src.doc_id, quote.start)
+        if key not in numbers:
+            numbers[key] = len(numbers) + 1
+            doc_text = document(src.doc_id).text
+            citations.append(
+                Citation(
+                    n=numbers[key],
+                    source=src.doc_id,
+                    chunk_id=quote.chunk_id,
+                    quote=doc_text[quote.start : quote.end],
+                    start=quote.start,
+                    end=quote.end,
+                    title=src.title,
+                    date=src.date,
+                )
             )
-        )
+        parts.append(with_mark(cited.text, numbers[key]))
     return " ".join(parts), citations

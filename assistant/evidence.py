@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from assistant.injection import looks_like_instruction
 from assistant.verify import capitalised_names, name_key
 from ingest.vietnamese import fold, normalize
 from troly.records import SearchHit
@@ -228,7 +229,8 @@ def candidate_sentences(question: Terms, hits: Sequence[SearchHit]) -> list[Evid
     for hit in hits:
         chunk = hit.chunk
         for span in split_sentences(chunk.text, chunk.start):
-            spans.setdefault((chunk.doc_id, span.start), (chunk.id, span))
+            if not looks_like_instruction(span.text):  # planted instructions are not evidence
+                spans.setdefault((chunk.doc_id, span.start), (chunk.id, span))
     weights = idf_weights([span.text for _, span in spans.values()])
     sentences = []
     for (doc_id, _), (chunk_id, span) in spans.items():

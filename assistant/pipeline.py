@@ -85,7 +85,7 @@ class _SentenceChecker:
         self.kept: list[CitedSentence] = []
         self.unsupported: list[str] = []
         self._checked = 0
-        self._numbers: dict[str, int] = {}
+        self._numbers: dict[tuple[str, int], int] = {}
 
     def feed(self, raw: str, *, final: bool) -> list[str]:
         sentences = answer_sentences(clean_model_output(raw, self.question))
@@ -93,8 +93,10 @@ class _SentenceChecker:
         shown = []
         for sentence in ready[self._checked : MAX_SENTENCES]:
             cited = self._check(sentence)
-            if cited is not None and cited.source is not None:
-                n = self._numbers.setdefault(cited.source.doc_id, len(self._numbers) + 1)
+            if cited is not None and cited.source is not None and cited.quote is not None:
+                # One number per quoted passage, as `finalize` numbers them.
+                key = (cited.source.doc_id, cited.quote.start)
+                n = self._numbers.setdefault(key, len(self._numbers) + 1)
                 self.kept.append(cited)
                 shown.append(with_mark(cited.text, n))
         self._checked = max(self._checked, len(ready))

@@ -282,6 +282,8 @@ def plot_latency(rows: Sequence[Row], path: Path) -> Path | None:
         if "p50_ms" in row and row["kind"] in ("faiss-flat", "bm25"):
             threads = f", {row['omp_threads']} luồng" if "omp_threads" in row else ""
             series.setdefault(f"{row['kind']}{threads}", []).append(row)
+    if not series:
+        return None
     fig, ax = plt.subplots(figsize=(7, 4))
     for label, points in sorted(series.items()):
         points.sort(key=lambda r: r["chunks"])

@@ -240,6 +240,11 @@ def run_eval(
     if not options.corpus.is_dir():
         raise EvalInputError(f"Không tìm thấy thư mục tài liệu: {options.corpus}")
     library = library or Library.open(settings, embedder)
+    if options.baseline and embedder is None and not library.uses_vectors:
+        raise EvalInputError(
+            "Pipeline so sánh (--baseline) tìm bằng vector nên cần bộ tạo vector; "
+            "hãy bỏ TROLY_EMBEDDING__BACKEND=none hoặc chạy không có --baseline."
+        )
     filters = corpus_filters(options.corpus)
     pipeline: AnswerPipeline | None = None
     if options.retrieval_only:

@@ -2,8 +2,9 @@
 
 Officials and regulations write "UBND", "CTTT", "ĐHCNTT" where the text they ask about may spell the words
 out, or the reverse; BM25 cannot match the two forms. The corpus itself says what each one means, so the map
-is learnt at indexing time: a parenthesised all-caps token whose letters are the initials of the syllables
-right before it.
+is learnt at indexing time from the two ways Vietnamese texts define one: a parenthesised all-caps token whose
+letters are the initials of the syllables right before it ("chương trình tiên tiến (CTTT)"), and a glossary
+line that starts with the token and a colon or dash, followed by the words ("CBPB: Cán bộ phản biện").
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from collections.abc import Iterable
 from ingest.vietnamese import fold, has_diacritics, syllables
 
 _DEFINED = re.compile(r"\(\s*([^\W\d_][^\W_]{1,11})\s*\)")
+# A glossary line: optional bullet, the abbreviation, then ":", "=", or a dash between spaces.
+_GLOSSARY = re.compile(
+    r"^[ \t]*(?:[-+*•][ \t]*)?([^\W\d_][^\W_]{1,11})[ \t]*(?::|=|[ \t][-–—])[ \t]*(.+)$", re.M
+)
 _TOKEN = re.compile(r"[^\W_]+")
 _VOWELS = set("aeiouy")
 
@@ -28,19 +33,32 @@ def _is_abbreviation(token: str) -> bool:
     return upper >= 2 and upper >= 0.6 * len(token)
 
 
+def _initials_match(words: list[str], letters: str) -> bool:
+    return len(words) == len(letters) and "".join(fold(w)[:1] for w in words) == letters
+
+
 def find_definitions(text: str) -> Iterable[tuple[str, str]]:
-    """(folded abbreviation, expansion) pairs defined in a text."""
+    """(folded abbreviation, expansion) pairs defined in a text, in order of appearance."""
+    found: list[tuple[int, str, str]] = []
     for match in _DEFINED.finditer(text):
         token = match.group(1)
         if not _is_abbreviation(token):
             continue
         letters = _letters(token)
         words = syllables(text[max(0, match.start() - 160) : match.start()])
-        if len(words) < len(letters):
+        candidate = words[max(0, len(words) - len(letters)) :]
+        if _initials_match(candidate, letters):
+            found.append((match.start(), letters, " ".join(candidate)))
+    for match in _GLOSSARY.finditer(text):
+        token = match.group(1)
+        if not _is_abbreviation(token):
             continue
-        candidate = words[len(words) - len(letters) :]
-        if "".join(fold(w)[:1] for w in candidate) == letters:
-            yield letters, " ".join(candidate)
+        letters = _letters(token)
+        candidate = syllables(match.group(2))[: len(letters)]
+        if _initials_match(candidate, letters):
+            found.append((match.start(), letters, " ".join(candidate)))
+    for _, letters, expansion in sorted(found):
+        yield letters, expansion
 
 
 def learn(texts: Iterable[str]) -> dict[str, str]:

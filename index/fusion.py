@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 Ranking = Sequence[tuple[int, float]]
@@ -34,11 +34,20 @@ def _combine(bm25: Ranking, dense: Ranking, fused: dict[int, float], k: int) -> 
     return [Fused(p, s, raw_bm25.get(p), raw_dense.get(p)) for p, s in order]
 
 
-def weighted_fusion(bm25: Ranking, dense: Ranking, dense_weight: float, k: int) -> list[Fused]:
+def weighted_fusion(
+    bm25: Ranking,
+    dense: Ranking,
+    dense_weight: float,
+    k: int,
+    document_of: Callable[[int], Hashable] | None = None,
+) -> list[Fused]:
     """(1 - w) * minmax(bm25) + w * minmax(dense); a chunk missing from one ranking gets 0 for it.
 
     Min-max keeps the shape of each score distribution (a clear BM25 winner stays clear), which rank-based
-    fusion throws away.
+    fusion throws away. With `document_of` (chunk position -> document), the best chunk of each document is
+    scored with the document's best BM25 and best dense scores, which may come from different chunks: the
+    question's words can sit in one article paragraph and its meaning in the next, and the document is what
+    both rankings found. The other chunks keep their own scores.
     """
     norm_bm25 = _min_max(bm25)
     norm_dense = _min_max(dense)
@@ -46,7 +55,28 @@ def weighted_fusion(bm25: Ranking, dense: Ranking, dense_weight: float, k: int) 
         p: (1.0 - dense_weight) * norm_bm25.get(p, 0.0) + dense_weight * norm_dense.get(p, 0.0)
         for p in norm_bm25.keys() | norm_dense.keys()
     }
+    if document_of is not None:
+        _score_documents(fused, norm_bm25, norm_dense, dense_weight, document_of)
     return _combine(bm25, dense, fused, k)
+
+
+def _score_documents(
+    fused: dict[int, float],
+    norm_bm25: dict[int, float],
+    norm_dense: dict[int, float],
+    dense_weight: float,
+    document_of: Callable[[int], Hashable],
+) -> None:
+    best: dict[Hashable, int] = {}
+    top_bm25: dict[Hashable, float] = {}
+    top_dense: dict[Hashable, float] = {}
+    for p, _ in sorted(fused.items(), key=lambda item: (-item[1], item[0])):
+        doc = document_of(p)
+        best.setdefault(doc, p)
+        top_bm25[doc] = max(top_bm25.get(doc, 0.0), norm_bm25.get(p, 0.0))
+        top_dense[doc] = max(top_dense.get(doc, 0.0), norm_dense.get(p, 0.0))
+    for doc, p in best.items():
+        fused[p] = (1.0 - dense_weight) * top_bm25[doc] + dense_weight * top_dense[doc]
 
 
 def rrf_fusion(bm25: Ranking, dense: Ranking, rrf_k: int, k: int) -> list[Fused]:

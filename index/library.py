@@ -11,6 +11,7 @@ new ingest); writers hold `index/.lock`. The embedder is built on first use: BM2
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,13 +27,15 @@ from index.faiss_store import FaissStore
 from index.fusion import Fused, Ranking, rrf_fusion, single, weighted_fusion
 from index.ingestion import IngestProgress, ProgressCallback, load_recorded, plan_ingest
 from index.snapshot import EmbedderInfo, FileState, Generation, SnapshotData, SnapshotStore
-from index.text import QueryTokens, document_tokens, query_tokens
+from index.text import AccentRestorer, QueryTokens, document_tokens, query_tokens
 from ingest.vietnamese import normalize
 from troly.errors import IndexCorruptError, TrolyError
 from troly.records import Chunk, Document, IngestOutcome, IngestStatus, SearchHit
 from troly.settings import RetrievalSettings, Settings
 
 Mask = NDArray[np.bool_]
+# Reads of CURRENT that may find their generation already collected by a writer before giving up.
+_OPEN_ATTEMPTS = 3
 
 
 class EmbedderMismatchError(TrolyError):
@@ -105,6 +108,13 @@ class _Live:
     generation: Generation
     chunks: list[Chunk]
     positions: dict[str, int]
+    restorer: AccentRestorer | None = None
+
+    def accent_restorer(self) -> AccentRestorer:
+        """Built on the first unaccented question, from the indexed texts."""
+        if self.restorer is None:
+            self.restorer = AccentRestorer(embed_text(c) for c in self.chunks)
+        return self.restorer
 
     @classmethod
     def load(cls, generation: Generation) -> _Live:
@@ -119,6 +129,7 @@ class Library:
         self._embedder = embedder
         self._live: _Live | None = None
         self._current: int | None = None
+        self._lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Library:
@@ -128,13 +139,26 @@ class Library:
     # -- reading -------------------------------------------------------------------------------------------
 
     def _generation(self) -> _Live | None:
-        current = self._store.current_generation()
-        if current is None:
-            self._live, self._current = None, None
-        elif current != self._current or self._live is None:
-            self._live = _Live.load(self._store.open(current))
-            self._current = current
-        return self._live
+        # Under a lock: server threads share one Library, and `_live` and `_current` must change together.
+        with self._lock:
+            attempt = 0
+            while True:
+                attempt += 1
+                current = self._store.current_generation()
+                if current is None:
+                    self._live, self._current = None, None
+                    return None
+                if current == self._current and self._live is not None:
+                    return self._live
+                try:
+                    live = _Live.load(self._store.open(current))
+                except IndexCorruptError:
+                    # A writer may have published twice and collected `current` since CURRENT was read.
+                    if attempt < _OPEN_ATTEMPTS and self._store.current_generation() != current:
+                        continue
+                    raise
+                self._live, self._current = live, current
+                return live
 
     @property
     def generation(self) -> int | None:
@@ -235,15 +259,21 @@ class Library:
         vectors_on = live.generation.manifest.embedder is not None
         if fusion == "bm25" or not vectors_on:
             return self._hits(live, single(bm25, depth, dense=False), k, params.max_chunks_per_document)
-        dense = self._dense_ranking(live, text, mask, params.candidates)
+        # The dense model saw little text typed without diacritics: it gets the question with them restored.
+        restored = not tokens.accented and params.restore_accents
+        dense_text = live.accent_restorer().restore(text) if restored else text
+        dense = self._dense_ranking(live, dense_text, mask, params.candidates)
         if fusion == "dense":
             fused = single(dense, depth, dense=True)
         elif fusion == "rrf":
             fused = rrf_fusion(bm25, dense, params.rrf_k, depth)
         else:
-            # Dense retrieval is weak on questions typed without diacritics (e5 saw little such text).
-            weight = params.dense_weight * (1.0 if tokens.accented else params.unaccented_dense_scale)
-            fused = weighted_fusion(bm25, dense, weight, depth)
+            # Unrestored, dense retrieval is weak on questions typed without diacritics: it weighs less.
+            full = tokens.accented or restored
+            weight = params.dense_weight * (1.0 if full else params.unaccented_dense_scale)
+            chunks = live.chunks
+            document_of = (lambda p: chunks[p].doc_id) if params.document_fusion else None
+            fused = weighted_fusion(bm25, dense, weight, depth, document_of)
         return self._hits(live, fused, k, params.max_chunks_per_document)
 
     def _mask(self, live: _Live, filters: SearchFilters | None) -> Mask | None:
@@ -388,7 +418,8 @@ class Library:
         generation = self._store.write(data, bm25, store, parent)
         self._store.publish(generation)
         self._store.collect_garbage(generation, parent)
-        self._live, self._current = None, None
+        with self._lock:
+            self._live, self._current = None, None
         if progress:
             progress(IngestProgress("write", 1, 1))
         return generation, embedded

@@ -6,14 +6,21 @@ Every document token is indexed twice: as written ("cần") and folded under its
 question typed with diacritics is matched on the exact tokens (and, with a lower weight, on the folded ones,
 which forgives a wrong or missing mark); a question typed without diacritics can only be matched on the
 folded tokens, because "can" written plainly is a different word from "cần".
+
+The dense model, though, saw little unaccented text and ranks such questions almost at random, so
+`AccentRestorer` puts the marks back for it, from the corpus's own syllable and bigram counts.
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 
-from ingest.vietnamese import fold, has_diacritics, syllables
+from ingest.vietnamese import fold, has_diacritics, normalize, syllables
 
 FOLDED_PREFIX = "~"
 
@@ -55,3 +62,60 @@ def query_tokens(text: str) -> QueryTokens:
     accented = has_diacritics(text)
     exact = _unique(exact_tokens(text)) if accented else []
     return QueryTokens(exact=exact, folded=_unique(folded_tokens(text)), accented=accented)
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class AccentRestorer:
+    """Restores diacritics to text typed without them, choosing for each syllable the written form that the
+    corpus makes most likely after its neighbour (a bigram model with interpolated unigram backoff, decoded
+    with Viterbi). Syllables the corpus never wrote stay as typed."""
+
+    # Weight of the unigram backoff: with this many observations of the previous syllable, its bigram counts
+    # and the unigram frequency weigh the same.
+    BACKOFF = 100.0
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self._unigrams: Counter[str] = Counter()
+        self._bigrams: Counter[tuple[str, str]] = Counter()
+        for text in texts:
+            words = syllables(text)
+            self._unigrams.update(words)
+            self._bigrams.update(pairwise(words))
+        self._forms: dict[str, list[str]] = {}
+        for word in self._unigrams:
+            self._forms.setdefault(fold(word), []).append(word)
+        self._total = sum(self._unigrams.values()) + 1
+
+    def _log_unigram(self, word: str) -> float:
+        return math.log((self._unigrams[word] + 0.5) / self._total)
+
+    def _log_transition(self, previous: str, word: str) -> float:
+        prior = (self._unigrams[word] + 0.5) / self._total
+        pair = self._bigrams[(previous, word)]
+        return math.log((pair + self.BACKOFF * prior) / (self._unigrams[previous] + self.BACKOFF))
+
+    def restore_words(self, words: list[str]) -> list[str]:
+        """The most likely written form of each folded syllable."""
+        if not words:
+            return []
+        candidates = [self._forms.get(fold(w), [w]) for w in words]
+        # best[form] = (log probability, back-pointer path) of the best sequence ending in that form
+        best = {form: (self._log_unigram(form), [form]) for form in candidates[0]}
+        for options in candidates[1:]:
+            step: dict[str, tuple[float, list[str]]] = {}
+            for form in options:
+                score, path = max(
+                    ((s + self._log_transition(prev, form), p) for prev, (s, p) in best.items()),
+                    key=lambda item: item[0],
+                )
+                step[form] = (score, [*path, form])
+            best = step
+        return max(best.values(), key=lambda item: item[0])[1]
+
+    def restore(self, text: str) -> str:
+        """The text, lowercased, with each syllable replaced by its restored form (punctuation kept)."""
+        lowered = normalize(text).lower()
+        restored = iter(self.restore_words(_WORD.findall(lowered)))
+        return _WORD.sub(lambda _: next(restored), lowered)

@@ -62,13 +62,25 @@ class RetrievalSettings(BaseModel):
         default=0.5, ge=0.0, le=1.0, description="Weight of accent-folded matches, accented questions."
     )
     unaccented_dense_scale: float = Field(
-        default=0.5, ge=0.0, le=1.0, description="Scales dense_weight for unaccented questions."
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Scales dense_weight for unaccented questions when restore_accents is off.",
+    )
+    restore_accents: bool = Field(
+        default=True,
+        description="Restore diacritics (from the corpus's own word counts) to an unaccented question "
+        "before the dense model embeds it; BM25 still matches the folded words.",
     )
     max_chunks_per_document: int = Field(
         default=2, ge=0, description="At most this many hits from one document (0: no limit)."
     )
     expand_abbreviations: bool = Field(
         default=True, description="Expand abbreviations the corpus defines, e.g. CTTT, in questions."
+    )
+    document_fusion: bool = Field(
+        default=True,
+        description="Weighted fusion: a document's best chunk gets the document's best BM25 and dense scores.",
     )
 
 

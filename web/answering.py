@@ -106,10 +106,10 @@ class AskFlow:
             try:
                 pipeline = services.pipeline.get()
                 yield from pipeline.stream(question.text, question.history, k=k, filters=search_filters)
+            except ChatModelError as exc:  # before TrolyError: every backend failure is one stable API code
+                yield ErrorEvent(code="llm_error", message=f"Mô hình ngôn ngữ gặp lỗi: {exc.message}")
             except TrolyError as exc:
                 yield ErrorEvent(code=exc.code, message=exc.message)
-            except ChatModelError as exc:
-                yield ErrorEvent(code="llm_error", message=f"Mô hình ngôn ngữ gặp lỗi: {exc}")
             except Exception:
                 log.exception("answer generation failed")
                 yield ErrorEvent(

@@ -54,7 +54,7 @@ def test_a_sentence_unrelated_to_the_evidence_is_flagged() -> None:
     assert overlap("Thời tiết hôm nay rất đẹp.", "Huyện Tân Phú ký thỏa thuận.") == 0.0
 
 
-def test_finalize_renumbers_and_quotes_the_document_text() -> None:
+def test_finalize_numbers_each_passage_and_quotes_the_document_text() -> None:
     evidence = evidence_for()
     sentences = [
         align("Huyện Tân Phú ký với VNPT ngày 6/9/2024.", evidence, min_overlap=0.25),
@@ -65,9 +65,11 @@ def test_finalize_renumbers_and_quotes_the_document_text() -> None:
     text, citations = finalize(sentences, docs.__getitem__)
     assert text == (
         "Huyện Tân Phú ký với VNPT ngày 6/9/2024 [1]. Xã Hòa An mở 12 điểm hỗ trợ dịch vụ công [2]. "
-        "Lễ ký diễn ra tại hội trường huyện Tân Phú [1]."
+        "Lễ ký diễn ra tại hội trường huyện Tân Phú [3]."
     )
-    assert [(c.n, c.source) for c in citations] == [(1, "b.txt"), (2, "a.txt"), (1, "b.txt")]
+    # Two passages of b.txt: each claim points at its own passage.
+    assert [(c.n, c.source) for c in citations] == [(1, "b.txt"), (2, "a.txt"), (3, "b.txt")]
+    assert citations[0].start != citations[2].start
     for citation in citations:
         assert citation.quote == docs[citation.source].text[citation.start : citation.end]
         assert citation.chunk_id == f"{citation.source}#0"

@@ -8,7 +8,7 @@ import pytest
 from assistant.llm.base import ChatModelError
 from assistant.llm.scripted import ScriptedChatModel
 from assistant.pipeline import AnswerError
-from eval.runner import EvalOptions, baseline_path, run_eval
+from eval.runner import EvalInputError, EvalOptions, baseline_path, run_eval
 from eval.summary import ResumeMismatchError, load_summary, summary_path
 from tests.eval.conftest import REPLIES
 from troly.settings import Settings
@@ -125,3 +125,13 @@ def test_baseline_and_report_with_real_embedder(tmp_path: Path, corpus: Path, qa
     assert {p.name for p in run.report.plots} == {"metrics.png", "latency.png"}
     assert all(p.stat().st_size > 1000 for p in run.report.plots)
     assert "<table>" in run.report.html.read_text(encoding="utf-8")
+
+
+def test_baseline_without_an_embedder_is_refused_before_running(
+    tmp_path: Path, corpus: Path, qa_file: Path, bm25_settings: Settings
+) -> None:
+    out = tmp_path / "results.jsonl"
+    options = EvalOptions(qa=qa_file, corpus=corpus, out=out, retrieval_only=True, baseline=True)
+    with pytest.raises(EvalInputError, match="--baseline"):
+        run_eval(bm25_settings, options)
+    assert not out.exists()

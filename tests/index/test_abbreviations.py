@@ -21,3 +21,25 @@ def test_expand_keeps_the_question_accent_mode() -> None:
     assert expand("Mục tiêu của CTTT là gì?", known) == "Mục tiêu của CTTT là gì? (chương trình tiên tiến)"
     assert expand("muc tieu cua cttt", known) == "muc tieu cua cttt (chuong trinh tien tien)"
     assert expand("Không có viết tắt", known) == "Không có viết tắt"
+
+
+def test_glossary_lines_define_abbreviations() -> None:
+    text = (
+        "Các từ viết tắt:\n"
+        "CBHD: Cán bộ hướng dẫn\n"
+        "- CBPB – cán bộ phản biện;\n"
+        "TP = thành phố\n"
+        "GV: viên chức là giảng viên của Trường;\n"
+        "Ghi chú: Hồ sơ nộp tại phòng.\n"
+    )
+    assert list(find_definitions(text)) == [
+        ("cbhd", "cán bộ hướng dẫn"),
+        ("cbpb", "cán bộ phản biện"),
+        ("tp", "thành phố"),
+    ]
+
+
+def test_glossary_definition_expands_a_question() -> None:
+    known = learn(["Từ viết tắt\nKLTN: Khóa luận tốt nghiệp\n", "Sinh viên làm khóa luận tốt nghiệp (KLTN)."])
+    assert known == {"kltn": "khóa luận tốt nghiệp"}
+    assert expand("Ai chấm KLTN?", known) == "Ai chấm KLTN? (khóa luận tốt nghiệp)"

@@ -87,7 +87,12 @@ class RealBackend:
     kind: str = "real"
 
     def script_cited(self) -> Expected:
-        self.model.reply_with("Lớp tập huấn diễn ra tại hội trường phường vào sáng thứ Bảy [1].")
+        # Two sentences: the pipeline streams each sentence once it is checked, so the browser sees the first
+        # while the second is still being generated.
+        self.model.reply_with(
+            "Lớp tập huấn diễn ra tại hội trường phường vào sáng thứ Bảy [1]. "
+            "Học viên được hướng dẫn cài đặt ứng dụng định danh điện tử [1]."
+        )
         return Expected(
             "Lớp tập huấn diễn ra tại hội trường phường",
             "Thông báo tập huấn kỹ năng số",

@@ -167,7 +167,7 @@ def test_refusal_is_shown_as_refusal(widget: Widget, backend: Backend) -> None:
 def test_markup_in_answer_and_quote_stays_inert(widget: Widget, backend: Backend) -> None:
     expected = backend.script_xss()
     widget.open()
-    widget.ask("Văn bản có đoạn mã nào không?")
+    widget.ask("Trang thông tin phường từng hiển thị đoạn mã nhúng nào?")
     answer = widget.wait_answered()
     text = answer.locator(".text").inner_text()
     assert expected.answer_part in text
