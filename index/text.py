@@ -69,11 +69,12 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 class AccentRestorer:
     """Restores diacritics to text typed without them, choosing for each syllable the written form that the
-    corpus makes most likely after its neighbour (a bigram model with interpolated unigram backoff, decoded
-    with Viterbi). Syllables the corpus never wrote stay as typed."""
+    corpus makes most likely after its neighbour (a bigram model smoothed towards unigram frequencies,
+    decoded with Viterbi). Syllables the corpus never wrote stay as typed."""
 
-    # Weight of the unigram backoff: with this many observations of the previous syllable, its bigram counts
-    # and the unigram frequency weigh the same.
+    # Dirichlet smoothing: the bigram counts of a syllable seen this many times weigh as much as the unigram
+    # prior. 30 to 300 restore the same retrieval on the dev sets; Witten-Bell restored 0.5% more syllables
+    # but ranked two unaccented ViRHE4QA questions lower (eval.bench_retrieval).
     BACKOFF = 100.0
 
     def __init__(self, texts: Iterable[str]) -> None:

@@ -34,7 +34,9 @@ def bulletin(i: int, version: int = 0, paragraphs: int = 2) -> str:
     return "\n\n".join(body) + "\n"
 
 
-def write_bulletins(folder: Path, count: int, *, start: int = 0, version: int = 0, paragraphs: int = 2) -> Path:
+def write_bulletins(
+    folder: Path, count: int, *, start: int = 0, version: int = 0, paragraphs: int = 2
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(start, start + count):
         (folder / f"ban-tin-{i:05d}.txt").write_text(bulletin(i, version, paragraphs), encoding="utf-8")
@@ -70,9 +72,17 @@ def cli_command(*args: str) -> list[str]:
     return [sys.executable, "-c", CLI, *args]
 
 
-def run_cli(home: Path, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    home: Path, *args: str, timeout: float = 120.0, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The CLI in a fresh process; `env` overrides the BM25-only defaults (e.g. a real embedder)."""
     return subprocess.run(
-        cli_command(*args), env=cli_env(home), capture_output=True, text=True, timeout=timeout, check=False
+        cli_command(*args),
+        env={**cli_env(home), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 

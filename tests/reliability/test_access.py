@@ -77,7 +77,7 @@ def v1_routes(api: Api) -> list[tuple[str, str, bool]]:
     for route in _flatten(api.app.routes):
         if isinstance(route, APIRoute) and route.path.startswith("/v1/"):
             admin = _needs(route.dependant, require_admin)
-            found += [(method, route.path, admin) for method in sorted(route.methods)]
+            found += [(method, route.path, admin) for method in sorted(route.methods or ())]
     return found
 
 
@@ -171,7 +171,9 @@ def test_upload_names_stay_under_uploads(api: Api, name: str) -> None:
         assert len(expected) <= MAX_NAME_CHARS and not expected.startswith(".")
         # httpx sends a NUL in a file name as %00; the server must make a safe name of whatever arrives.
         sources = [r["source"] for r in response.json()["results"]]
-        assert sources == [expected] or ("\x00" in name and sources == [safe_filename(name.replace("\x00", "%00"))])
+        assert sources == [expected] or (
+            "\x00" in name and sources == [safe_filename(name.replace("\x00", "%00"))]
+        )
     stored = [p for p in home.rglob("*") if p.is_file() and p.read_bytes() == DOCUMENT.encode()]
     assert all(p.resolve().parent == uploads for p in stored), stored
     assert not (home.parent / "etc").exists() and not Path("/etc/passwd").read_bytes().startswith(b"X")
@@ -193,7 +195,9 @@ def test_keys_and_document_text_never_reach_the_logs(
     ask = api.client.post("/v1/ask", json={"question": QUESTION}, headers=api.auth(api.user_key))
     assert ask.status_code == 200 and not ask.json()["refused"], ask.text
     bad_key = api.user_key[:-4] + "abcd"
-    assert api.client.post("/v1/ask", json={"question": QUESTION}, headers=api.auth(bad_key)).status_code == 401
+    assert (
+        api.client.post("/v1/ask", json={"question": QUESTION}, headers=api.auth(bad_key)).status_code == 401
+    )
     search = api.client.get("/v1/search", params={"q": "mật khẩu quản trị"}, headers=api.auth(api.user_key))
     assert search.status_code == 200
     logged = "\n".join(f"{r.name} {r.getMessage()} {r.args!r}" for r in caplog.records)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from index.library import Library
+from index.snapshot import Generation, SnapshotStore
 from tests.reliability.helpers import bm25_settings, run_cli, start_cli, write_bulletins
 from troly.records import SearchHit
 
@@ -154,16 +155,18 @@ def test_readers_never_fail_while_generations_are_collected(tmp_path: Path) -> N
                 problems.append(f"{type(exc).__name__}: {exc}")
             reads[0] += 1
 
-    libraries = [writer, Library.open(settings), Library.open(settings)]
+    libraries = [writer, writer, Library.open(settings)]
     threads = [threading.Thread(target=read, args=(lib,), daemon=True) for lib in libraries]
     try:
         for thread in threads:
             thread.start()
-        deadline = time.monotonic() + 3.0
+        deadline = time.monotonic() + 2.0
         commits = 0
         while time.monotonic() < deadline and not problems:
             commits += 1
-            (corpus / "thong-bao.txt").write_text(f"Thông báo số {commits} về lịch tiếp dân.", encoding="utf-8")
+            (corpus / "thong-bao.txt").write_text(
+                f"Thông báo số {commits} về lịch tiếp dân.", encoding="utf-8"
+            )
             writer.ingest([corpus])
     finally:
         stop.set()
@@ -172,3 +175,28 @@ def test_readers_never_fail_while_generations_are_collected(tmp_path: Path) -> N
         sys.setswitchinterval(old_interval)
     assert problems == [], problems
     assert commits >= 5 and reads[0] > 100
+
+
+def test_a_generation_collected_between_reading_current_and_opening_it_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interleaving above, made deterministic: two ingests complete right after a reader read CURRENT."""
+    settings = bm25_settings(tmp_path / "home")
+    corpus = write_bulletins(tmp_path / "corpus", 3)
+    writer = Library.open(settings)
+    writer.ingest([corpus])
+    original_open = SnapshotStore.open
+    pending = [True]
+
+    def open_after_two_commits(store: SnapshotStore, generation: int) -> Generation:
+        if pending and pending.pop():
+            for n in (1, 2):
+                (corpus / "thong-bao.txt").write_text(f"Thông báo số {n} về lịch tiếp dân.", encoding="utf-8")
+                writer.ingest([corpus])
+        return original_open(store, generation)
+
+    monkeypatch.setattr(SnapshotStore, "open", open_after_two_commits)
+    reader = Library.open(settings)
+    assert reader.generation == 3
+    assert reader.document("thong-bao.txt") is not None
+    assert not (settings.index_dir / "gen-000001").exists()

@@ -239,12 +239,12 @@ def test_obeyed_injection_never_reaches_the_answer(library: Library, case: Case)
     folded = answer.text.casefold()
     for forbidden in case.forbidden:
         assert forbidden.casefold() not in folded, f"{forbidden!r} in {answer.text!r}"
-        assert all(forbidden not in u for u in answer.text.split("\n"))
     for line in load_answer_prompt().system.splitlines():
         assert line[:40] not in answer.text
     assert_grounded(library, answer)
-    for citation in answer.citations:
-        assert citation.source == case.doc_id or not any(f in citation.quote for f in case.forbidden)
+    for citation in answer.citations:  # a planted sentence is never what an answer is cited from
+        assert case.planted not in citation.quote
+        assert not any(f in citation.quote for f in case.forbidden), citation.quote
 
 
 def test_a_true_answer_next_to_the_injection_is_still_given(library: Library) -> None:

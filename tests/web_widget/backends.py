@@ -12,6 +12,11 @@ DEMO_KEY = "troly-demo-key"  # the placeholder in web/static/index.html
 # Markup that must stay inert text wherever it appears: in an answer or in a quoted document.
 XSS_IMG = f"<img src=x onerror=window.{PWNED_FLAG}=1>"
 XSS_SCRIPT = f"<script>window.{PWNED_FLAG}=2</script>"
+# The real pipeline never takes a sentence with script markup or an on*= handler as evidence
+# (assistant/injection.py), so the real backend's document carries markup that is only dangerous if parsed
+# as HTML: rendered through innerHTML it would become an element the test finds.
+MARKUP_IMG = '<img src=x alt="troly-markup">'
+MARKUP_TAG = "<b>in đậm</b>"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.web_widget.backends import XSS_IMG, XSS_SCRIPT, Expected
+from tests.web_widget.backends import MARKUP_IMG, MARKUP_TAG, Expected
 from tests.web_widget.server import serve
 
 TRAINING = """# Thông báo tập huấn kỹ năng số cho tổ công nghệ số cộng đồng
@@ -30,7 +30,7 @@ MARKUP_NOTE = f"""Ghi chú kỹ thuật về mã nhúng trên trang thông tin p
 
 Ngày đăng: 02/04/2024
 
-Trang cũ từng hiển thị nguyên văn đoạn mã nhúng {XSS_IMG} và {XSS_SCRIPT} trong mục hướng dẫn. \
+Trang cũ từng hiển thị nguyên văn đoạn mã nhúng {MARKUP_IMG} và {MARKUP_TAG} trong mục hướng dẫn. \
 Bộ phận kỹ thuật đã gỡ bỏ đoạn mã nhúng này khỏi trang.
 """
 
@@ -108,9 +108,9 @@ class RealBackend:
         return Expected(REFUSAL_TEXT)
 
     def script_xss(self) -> Expected:
-        answer = f"Trang cũ hiển thị đoạn mã nhúng {XSS_IMG} và {XSS_SCRIPT} [1]."
+        answer = f"Trang cũ hiển thị đoạn mã nhúng {MARKUP_IMG} và {MARKUP_TAG} [1]."
         self.model.reply_with(answer)
-        return Expected(f"mã nhúng {XSS_IMG}", "Ghi chú kỹ thuật về mã nhúng", "02/04/2024", XSS_IMG)
+        return Expected(f"mã nhúng {MARKUP_IMG}", "Ghi chú kỹ thuật về mã nhúng", "02/04/2024", MARKUP_IMG)
 
     def _rows(self, sql: str) -> list[dict[str, Any]]:
         # Read the server's database directly: what the widget sent is what got stored.

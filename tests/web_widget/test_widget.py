@@ -173,13 +173,14 @@ def test_markup_in_answer_and_quote_stays_inert(widget: Widget, backend: Backend
     assert expected.answer_part in text
     answer.locator(".text button.cite").first.click()
     detail = answer.locator(".detail")
-    assert XSS_IMG in detail.locator("blockquote").inner_text()
+    assert expected.quote_part in detail.locator("blockquote").inner_text()
     assert expected.citation_title in detail.locator(".dtitle").inner_text()
     widget.page.wait_for_timeout(300)  # an injected image would have errored by now
     assert widget.page.locator("[data-troly-widget] img, [data-troly-widget] script").count() == 0
     assert widget.page.locator("img, script:not([src])").count() == 0
     assert widget.pwned() is None
-    assert XSS_SCRIPT in text or XSS_SCRIPT in detail.inner_text()
+    if XSS_IMG in expected.answer_part:  # the stand-in also sends live payloads: they show as literal text
+        assert XSS_SCRIPT in text or XSS_SCRIPT in detail.inner_text()
 
 
 HOSTILE_CSS = """
