@@ -221,6 +221,20 @@ class Evidence:
     def empty(self) -> bool:
         return not self.sources
 
+    def focused(self, doc_id: str) -> Evidence | None:
+        """Only the source of `doc_id`, renumbered [1]; None when it is not among several sources."""
+        kept = [s for s in self.sources if s.doc_id == doc_id]
+        if not kept or len(self.sources) < 2:
+            return None
+        only = kept[0]
+        return Evidence(
+            self.question,
+            self.terms,
+            [Source(1, only.doc_id, only.title, only.date, list(only.sentences))],
+            self.support,
+            self.best,
+        )
+
 
 def candidate_sentences(question: Terms, hits: Sequence[SearchHit]) -> list[EvidenceSentence]:
     """Sentences of the hits, deduplicated by document offset (chunks overlap), in document order, scored

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -26,8 +26,8 @@ from assistant.evidence import Evidence, select_evidence
 from assistant.llm.base import ChatMessage, ChatModel, ChatModelError
 from assistant.prompting import build_messages, clean_model_output
 from assistant.refusal import REFUSAL_TEXT, model_declined
-from assistant.verify import unsupported_claims
-from ingest.vietnamese import normalize
+from assistant.verify import CITATION_MARK, unsupported_claims
+from ingest.vietnamese import fold, normalize, syllables
 from prompts import AnswerPrompt, load_answer_prompt
 from troly.errors import TrolyError
 from troly.records import Answer, Citation, Document, SearchHit
@@ -103,7 +103,7 @@ class _SentenceChecker:
         return shown
 
     def _check(self, sentence: str) -> CitedSentence | None:
-        if model_declined(sentence):
+        if model_declined(sentence) or _adds_nothing(sentence, self.question):
             return None
         cited = align(sentence, self.evidence, min_overlap=MIN_ALIGNMENT)
         source = cited.source
@@ -185,8 +185,35 @@ class AnswerPipeline:
         if evidence.empty or evidence.support < self.min_support:
             yield from self._refuse(draft, [])
             return
-        messages = build_messages(self.prompt, standalone, evidence)
-        checker = _SentenceChecker(evidence, standalone)
+        checker = yield from self._generate(draft, evidence)
+        if checker is None:
+            return
+        focused = evidence.focused(hits[0].chunk.doc_id) if hits else None
+        if not checker.kept and checker.unsupported and focused is not None:
+            # The model stated a number, date or name that its sources do not hold, often one taken from
+            # another retrieved document. One more try on the top-ranked document alone (retrieval weighs the
+            # whole question, names included; one sentence's overlap can favour another place's document);
+            # its claims are checked the same way. Costs a second generation only when the first failed.
+            dropped = checker.unsupported
+            checker = yield from self._generate(draft, focused)
+            if checker is None:
+                return
+            checker.unsupported = dropped + checker.unsupported
+        first = draft.timings.get("first_token")
+        draft.timings["generate"] = _ms(draft.started) - first if first is not None else 0.0
+        if not checker.kept:
+            yield from self._refuse(draft, checker.unsupported)
+            return
+        final, citations = finalize(checker.kept, self._document)
+        yield CitationsEvent(citations=citations)
+        yield DoneEvent(answer=self._answer(draft, final, False, citations, checker.unsupported))
+
+    def _generate(
+        self, draft: _Draft, evidence: Evidence
+    ) -> Generator[AnswerEvent, None, _SentenceChecker | None]:
+        """Stream one generation over `evidence`, showing each sentence once checked; None after an error."""
+        messages = build_messages(self.prompt, draft.standalone, evidence)
+        checker = _SentenceChecker(evidence, draft.standalone)
         raw = ""
         try:
             for piece in self.chat_model.stream(
@@ -196,22 +223,15 @@ class AnswerPipeline:
                 stop=STOP,
             ):
                 if not raw:
-                    draft.timings["first_token"] = _ms(started)
+                    draft.timings.setdefault("first_token", _ms(draft.started))
                 raw += piece
                 # The last sentence may still grow: only the ones before it are checked and shown.
                 yield from self._emit(draft, checker.feed(raw, final=False))
         except ChatModelError as exc:
-            yield ErrorEvent(code="llm_error", message=f"Mô hình ngôn ngữ gặp lỗi: {exc}")
-            return
+            yield ErrorEvent(code="llm_error", message=f"Mô hình ngôn ngữ gặp lỗi: {exc.message}")
+            return None
         yield from self._emit(draft, checker.feed(raw, final=True))
-        first = draft.timings.get("first_token")
-        draft.timings["generate"] = _ms(started) - first if first is not None else 0.0
-        if not checker.kept:
-            yield from self._refuse(draft, checker.unsupported)
-            return
-        final, citations = finalize(checker.kept, self._document)
-        yield CitationsEvent(citations=citations)
-        yield DoneEvent(answer=self._answer(draft, final, False, citations, checker.unsupported))
+        return checker
 
     def _emit(self, draft: _Draft, sentences: list[str]) -> Iterator[TokenEvent]:
         for text in sentences:
@@ -250,6 +270,13 @@ class AnswerPipeline:
                 f"Tài liệu '{doc_id}' không còn trong chỉ mục; hãy hỏi lại.", code="stale_index"
             )
         return document
+
+
+def _adds_nothing(sentence: str, question: str) -> bool:
+    """True for a sentence whose every word is already in the question ("Chủ tịch UBND TP Cần Thơ [1]." for
+    "Chủ tịch UBND TP Cần Thơ là ai?"): an echo answers nothing, whatever it cites."""
+    words = set(syllables(fold(CITATION_MARK.sub("", sentence))))
+    return bool(words) and words <= set(syllables(fold(question)))
 
 
 def _ms(since: float) -> float:

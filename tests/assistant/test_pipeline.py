@@ -138,12 +138,32 @@ def test_unsupported_number_is_dropped_and_listed(settings: Settings, retriever:
 
 
 def test_only_unsupported_claims_means_refusal(settings: Settings, retriever: FakeRetriever) -> None:
-    model = ScriptedChatModel(["Hội nghị tổng kết diễn ra ngày 19/12/2023 [1]."])
+    # The second reply answers the retry on the best-supported source alone, and invents again.
+    model = ScriptedChatModel(
+        ["Hội nghị tổng kết diễn ra ngày 19/12/2023 [1].", "Hội nghị diễn ra ngày 20/12/2023 [1]."]
+    )
     answer = AnswerPipeline(settings, retriever, model).answer(
         "Hội nghị tổng kết ở xã Hòa An diễn ra ngày nào?"
     )
     assert answer.refused and answer.text == REFUSAL_TEXT
-    assert answer.citations == [] and answer.unsupported == ["19/12/2023"]
+    assert answer.citations == [] and answer.unsupported == ["19/12/2023", "20/12/2023"]
+    assert len(model.history) == 2
+
+
+def test_unsupported_claim_gets_one_retry_on_the_best_source(
+    settings: Settings, retriever: FakeRetriever
+) -> None:
+    question = "Hội nghị tổng kết ở xã Hòa An diễn ra ngày nào?"
+    model = ScriptedChatModel(["Hội nghị tổng kết diễn ra ngày 19/12/2023 [1].", "RETRY"])
+    pipeline = AnswerPipeline(settings, retriever, model)
+    events = list(pipeline.stream(question))
+    assert len(model.history) == 2
+    retry_prompt = model.history[1].messages[-1].content
+    first_prompt = model.history[0].messages[-1].content
+    # The retry shows the model fewer sources: only the one holding the best supporting sentence.
+    assert retry_prompt.count("[1]") >= 1 and "[2]" not in retry_prompt
+    assert "[2]" in first_prompt
+    assert events[-1].type == "done"
 
 
 def test_equivalent_date_forms_are_supported(settings: Settings, retriever: FakeRetriever) -> None:
@@ -248,3 +268,11 @@ def test_only_checked_sentences_are_streamed(settings: Settings, retriever: Fake
     done = events[-1]
     assert isinstance(done, DoneEvent) and done.answer.text == "".join(tokens)
     assert done.answer.unsupported == ["15"]
+
+
+def test_an_echo_of_the_question_is_not_an_answer(settings: Settings, retriever: FakeRetriever) -> None:
+    model = ScriptedChatModel(["Hội nghị tổng kết ở xã Hòa An [1].", "Hội nghị tổng kết diễn ra [1]."])
+    answer = AnswerPipeline(settings, retriever, model).answer(
+        "Hội nghị tổng kết ở xã Hòa An diễn ra ngày nào?"
+    )
+    assert answer.refused and answer.citations == []
