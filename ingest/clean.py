@@ -50,8 +50,12 @@ _COMMENT_COUNTER = re.compile(r"^(binh luan|y kien|comments?)\s*\(\d+\)$")
 _SEE_ALSO = re.compile(r"^(xem them|tin lien quan|doc them|>>)\s*:")
 _PHOTO_CREDIT = re.compile(r"^(?:anh|anh minh hoa|nguon anh|nguon|photo|video)\s*:")
 # "... phát biểu tại buổi lễ. Ảnh: NHẪN NAM", "Toàn cảnh lễ ký kết (Ảnh: TTXVN)", "... Ảnh Phạm Hải".
+_UPPER = "A-ZĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
+# A credit is "Ảnh: <anything short>" or "Ảnh <Name>" (a capital, no digits): "Ảnh 4x6" or "ảnh chân dung" in
+# a procedure's list of documents is content, never a caption.
 _CAPTION_TAIL = re.compile(
-    r"(?:[.!?…]\s*|^|\s[-–]\s*|\()(?i:ảnh minh họa|ảnh minh hoạ|nguồn ảnh|ảnh)\s*:?\s*[^.!?]{1,40}\)?$"
+    r"(?:[.!?…]\s*|^|\s[-–]\s*|\()(?i:ảnh minh họa|ảnh minh hoạ|nguồn ảnh|ảnh)"
+    rf"(?:\s*:\s*[^.!?]{{1,40}}|\s+[{_UPPER}][^.!?\d]{{0,39}})\)?$"
 )
 _ENUMERATOR = re.compile(r"^[a-zđ]{1,4}[.)]\s")
 _MIN_WRAPPED_LINE = 40

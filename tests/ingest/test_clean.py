@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from ingest.clean import clean_text, is_stamp, split_paragraphs
 
 BODY = (
@@ -105,3 +107,16 @@ def test_split_paragraphs_rejoins_hard_wrapped_lines_but_not_list_items() -> Non
 def test_signature_under_an_office_title_is_kept() -> None:
     signature = [BODY, "CHỦ TỊCH QUỐC HỘI", "Nguyễn Văn Bình"]
     assert kept("\n\n".join(signature)) == signature
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "Thành phần hồ sơ gồm tờ khai theo mẫu CC01 và giấy tờ tùy thân. Ảnh 4x6 chụp không quá 6 tháng",
+        "Công dân nộp tờ khai tại bộ phận một cửa của UBND xã. Ảnh 3x4 nền trắng",
+        "Bước 2: Chụp ảnh chân dung theo hướng dẫn - Ảnh 4x6",
+    ],
+)
+def test_photo_requirements_in_a_procedure_are_kept(paragraph: str) -> None:
+    cleaned = clean_text(f"Thủ tục cấp căn cước\n\n{paragraph}\n\nNộp hồ sơ tại bộ phận một cửa.")
+    assert paragraph in cleaned.paragraphs
