@@ -198,7 +198,7 @@ class AnswerPipeline:
             checker = yield from self._generate(draft, focused)
             if checker is None:
                 return
-            checker.unsupported = dropped + checker.unsupported
+            checker.unsupported = list(dict.fromkeys(dropped + checker.unsupported))
         first = draft.timings.get("first_token")
         draft.timings["generate"] = _ms(draft.started) - first if first is not None else 0.0
         if not checker.kept:

@@ -40,7 +40,7 @@
     bot: "Trợ lý",
     thinking: "Đang tìm trong tài liệu…",
     refused: "Không đủ căn cứ để trả lời",
-    unsupported: "Chưa kiểm chứng được trong nguồn: ",
+    unsupported: "Một số chi tiết không có trong tài liệu nguồn đã được lược bỏ khỏi câu trả lời.",
     sources: "Nguồn trích dẫn",
     citeLabel: "Xem nguồn số ",
     source: "Tệp: ",
@@ -687,7 +687,8 @@
         bubble.appendChild(list);
       }
       if (message.unsupported && message.unsupported.length) {
-        bubble.appendChild(el("p", { className: "warn", text: TEXT.unsupported + message.unsupported.join(", ") }));
+        // The dropped claims themselves are never shown: they are what the sources do not support.
+        bubble.appendChild(el("p", { className: "warn", text: TEXT.unsupported }));
       }
       if (message.answerId) {
         bubble.appendChild(buildActions(message, bubble));
