@@ -60,7 +60,16 @@ def queue_full(retry_after_s: int) -> ApiError:
 
 
 # Codes of errors raised by other stages that mean "try again later" rather than "your request is wrong".
-_UNAVAILABLE_CODES = {ModelNotReadyError.code, "model_error", "index_corrupt", "not_ready"}
+_UNAVAILABLE_CODES = {
+    ModelNotReadyError.code,
+    "index_corrupt",
+    "index_busy",
+    "embedder_mismatch",
+    "model_corrupt",
+    "llm_failed",
+    "chat_model",
+    "not_ready",
+}
 
 
 def status_for(error: TrolyError) -> int:
@@ -74,8 +83,11 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
 
 
 def error_response(error: TrolyError) -> JSONResponse:
+    status = status_for(error)
     headers = error.headers if isinstance(error, ApiError) else None
-    return JSONResponse(error_body(error.code, error.message), status_code=status_for(error), headers=headers)
+    if status == 503 and not headers:  # every "try again later" says when
+        headers = {"Retry-After": "10"}
+    return JSONResponse(error_body(error.code, error.message), status_code=status, headers=headers)
 
 
 _HTTP_CODES = {

@@ -60,3 +60,14 @@ def test_empty_question_and_unknown_route_are_json(server_factory: ServerFactory
     )
     assert bad_json.status_code == 422
     assert bad_json.json()["error"]["code"] == "invalid_request"
+
+
+def test_busy_and_broken_backends_are_503_with_retry_after() -> None:
+    from troly.errors import TrolyError
+    from web.errors import error_response
+
+    for code in ("index_busy", "index_corrupt", "model_corrupt", "llm_failed", "embedder_mismatch"):
+        response = error_response(TrolyError("bận", code=code))
+        assert response.status_code == 503, code
+        assert response.headers["retry-after"] == "10"
+    assert error_response(TrolyError("sai", code="empty_query")).status_code == 400

@@ -57,6 +57,10 @@ def main() -> None:
     except TrolyError as exc:
         err_console.print(f"[red]Lỗi ({exc.code}):[/red] {exc.message}")
         sys.exit(exc.exit_code)
+    except OSError as exc:  # a folder that cannot be written, a full disk: the user's to fix, not a bug
+        where = f" ({exc.filename})" if exc.filename else ""
+        err_console.print(f"[red]Lỗi (os):[/red] {exc.strerror or exc}{where}", markup=True, highlight=False)
+        sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("Đã dừng.")
         sys.exit(130)
