@@ -15,12 +15,19 @@ from dataclasses import dataclass, field
 from assistant.evidence import STOPWORDS, Evidence, EvidenceSentence, Source, split_sentences
 from assistant.verify import CITATION_MARK
 from ingest.vietnamese import fold
+from troly.errors import TrolyError
 from troly.records import Citation, Document
 
 _MARK_NUMBERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _WORD = re.compile(r"\w+")
 # Keep a model's own citation when its source is this close to the best alignment.
 KEEP_MODEL_CITATION = 0.8
+
+
+class StaleEvidenceError(TrolyError):
+    """The document changed (re-ingested) while the answer was generated: its quote offsets no longer hold."""
+
+    code = "stale_index"
 
 
 @dataclass
@@ -115,6 +122,10 @@ def finalize(
         if key not in numbers:
             numbers[key] = len(numbers) + 1
             doc_text = document(src.doc_id).text
+            if doc_text[quote.start : quote.end] != quote.text:
+                raise StaleEvidenceError(
+                    f"Tài liệu '{src.doc_id}' vừa được cập nhật trong lúc trả lời; vui lòng hỏi lại."
+                )
             citations.append(
                 Citation(
                     n=numbers[key],

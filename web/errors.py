@@ -69,6 +69,7 @@ _UNAVAILABLE_CODES = {
     "llm_failed",
     "chat_model",
     "not_ready",
+    "stale_index",
 }
 
 

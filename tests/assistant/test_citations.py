@@ -73,3 +73,19 @@ def test_finalize_numbers_each_passage_and_quotes_the_document_text() -> None:
     for citation in citations:
         assert citation.quote == docs[citation.source].text[citation.start : citation.end]
         assert citation.chunk_id == f"{citation.source}#0"
+
+
+def test_a_document_changed_during_the_answer_is_an_error_not_a_wrong_quote() -> None:
+    import pytest
+
+    from assistant.citations import StaleEvidenceError
+
+    evidence = evidence_for()
+    sentences = [align("Huyện Tân Phú ký với VNPT ngày 6/9/2024.", evidence, min_overlap=0.25)]
+    docs = documents()
+    changed = {
+        doc_id: doc.model_copy(update={"text": "Văn bản mới hoàn toàn khác. " + doc.text})
+        for doc_id, doc in docs.items()
+    }
+    with pytest.raises(StaleEvidenceError):
+        finalize(sentences, changed.__getitem__)
