@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from assistant.citations import align, cited_numbers, finalize, overlap, with_mark
+import pytest
+
+from assistant.citations import StaleEvidenceError, align, cited_numbers, finalize, overlap, with_mark
 from assistant.evidence import Evidence, select_evidence
 from troly.records import Chunk, Document, SearchHit
 
@@ -76,10 +78,6 @@ def test_finalize_numbers_each_passage_and_quotes_the_document_text() -> None:
 
 
 def test_a_document_changed_during_the_answer_is_an_error_not_a_wrong_quote() -> None:
-    import pytest
-
-    from assistant.citations import StaleEvidenceError
-
     evidence = evidence_for()
     sentences = [align("Huyện Tân Phú ký với VNPT ngày 6/9/2024.", evidence, min_overlap=0.25)]
     docs = documents()
