@@ -103,6 +103,31 @@ def _under(path: str, roots: list[str]) -> bool:
     return any(path.startswith(root) for root in roots)
 
 
+def _duplicate_reason(source: str, first: Path) -> str:
+    return f"trùng mã tài liệu '{source}' với tệp {first.resolve()}; hãy nạp từ thư mục cha để mã khác nhau"
+
+
+def _conflict(source: str, path: Path, previous: FileState | None) -> str | None:
+    """Why `path` may not take over `source`: the id is recorded for another file that still exists.
+    A recorded file that is gone means the document moved, and the new file replaces it."""
+    if previous is None or previous.path == str(path.resolve()):
+        return None
+    old = Path(previous.path)
+    if not (old.exists() or old.is_symlink()):
+        return None
+    return (
+        f"mã tài liệu '{source}' đã có trong chỉ mục từ tệp {previous.path}, khác với {path.resolve()}; "
+        f"hãy gỡ bản cũ trước (troly remove {source}) hoặc nạp từ thư mục cha để mã khác nhau"
+    )
+
+
+def _gone_under(missing: Path, known: dict[str, FileState], seen: set[str]) -> set[str]:
+    """Recorded documents whose file was `missing` itself or lay under it (a deleted file or folder)."""
+    target = str(missing.resolve())
+    root = target.rstrip(os.sep) + os.sep
+    return {s for s, f in known.items() if s not in seen and (f.path == target or f.path.startswith(root))}
+
+
 def plan_ingest(
     settings: Settings,
     generation: Generation | None,
@@ -110,21 +135,43 @@ def plan_ingest(
     prune: bool,
     progress: ProgressCallback | None,
 ) -> IngestPlan:
-    from ingest.pipeline import discover_all
+    from ingest.pipeline import discover_all, missing_reason
 
     found = discover_all(paths)
     known = {f.source: f for f in generation.files()} if generation else {}
     plan = IngestPlan()
     loaded: dict[str, _Loaded] = {}
+    claimed: dict[str, Path] = {}
+    removed: set[str] = set()
+    seen = {item.source for item in found.files}
+    pruned_missing: set[str] = set()
+    if prune:
+        for missing in found.missing:
+            gone = _gone_under(missing, known, seen)
+            if gone:
+                removed |= gone
+                pruned_missing.add(str(missing))
     for failure in found.skipped:
+        if failure.path in pruned_missing and failure.reason == missing_reason(Path(failure.path)):
+            continue  # with --prune, a deleted folder is what is being pruned, not an error
         plan.outcomes.append(IngestOutcome(source=failure.path, status="failed", reason=failure.reason))
     total = len(found.files)
     for done, item in enumerate(found.files, start=1):
         previous = known.get(item.source)
         same_place = previous is not None and previous.path == str(item.path.resolve())
-        if same_place and _unchanged(item.path, previous):
+        first = claimed.get(item.source)
+        conflict = None if first is not None else _conflict(item.source, item.path, previous)
+        if first is not None:
+            reason = _duplicate_reason(item.source, first)
+            plan.outcomes.append(IngestOutcome(source=item.source, status="failed", reason=reason))
+        elif conflict is not None:
+            # Not claimed: another file named in this run with this id may be the recorded one.
+            plan.outcomes.append(IngestOutcome(source=item.source, status="failed", reason=conflict))
+        elif same_place and _unchanged(item.path, previous):
+            claimed[item.source] = item.path
             plan.outcomes.append(IngestOutcome(source=item.source, status="skipped", reason="không đổi"))
         else:
+            claimed[item.source] = item.path
             result = _try_load(settings, item.path, item.source)
             if isinstance(result, str):
                 plan.outcomes.append(IngestOutcome(source=item.source, status="failed", reason=result))
@@ -137,11 +184,9 @@ def plan_ingest(
                 plan.outcomes.append(outcome)
         if progress:
             progress(IngestProgress("scan", done, total, item.source))
-    removed: set[str] = set()
     if prune:
         roots = [str(p.resolve()) + os.sep for p in paths if p.is_dir()]
-        seen = {item.source for item in found.files}
-        removed = {s for s, f in known.items() if s not in seen and _under(f.path, roots)}
+        removed |= {s for s, f in known.items() if s not in seen and _under(f.path, roots)}
         plan.outcomes += [
             IngestOutcome(source=s, status="removed", reason="tệp không còn") for s in sorted(removed)
         ]

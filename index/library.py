@@ -342,8 +342,11 @@ class Library:
         self, paths: Sequence[Path], prune: bool = False, progress: ProgressCallback | None = None
     ) -> IngestReport:
         """Add new files, replace changed ones, skip unchanged ones (by size+mtime, then sha256, never
-        parsing them); with `prune`, drop documents whose files under `paths` are gone. Writes a new
-        generation only when something changed; a file that fails leaves its previous version in place."""
+        parsing them); with `prune`, drop documents whose files under `paths` are gone (a named folder or
+        file that no longer exists included). Writes a new generation only when something changed; a file
+        that fails leaves its previous version in place. A document id belongs to one file: a second file
+        with the same id in one run, or a file whose id is recorded for another file that still exists, is
+        reported as failed instead of replacing it (see index.ingestion)."""
         started = time.perf_counter()
         with self._store.writing():
             live = self._generation()

@@ -32,6 +32,8 @@ class Discovery:
 
     files: list[SourceFile] = field(default_factory=list)
     skipped: list[FileFailure] = field(default_factory=list)
+    missing: list[Path] = field(default_factory=list)
+    """Named paths that do not exist (each also in `skipped`), so `--prune` can drop what was under them."""
 
 
 def _hidden(name: str) -> bool:
@@ -60,6 +62,10 @@ def _add(path: Path, source: str, found: Discovery) -> None:
     found.files.append(SourceFile(path=path, source=source))
 
 
+def missing_reason(path: Path) -> str:
+    return f"Không tìm thấy {path}"
+
+
 def discover_all(paths: Sequence[Path]) -> Discovery:
     """Walk folders recursively (sorted, hidden entries skipped); files of unsupported formats are listed in
     `skipped` rather than silently dropped, so the CLI can report them."""
@@ -70,7 +76,8 @@ def discover_all(paths: Sequence[Path]) -> Discovery:
         elif given.exists() or given.is_symlink():
             _add(given, given.name, found)
         else:
-            found.skipped.append(FileFailure(path=str(given), reason=f"Không tìm thấy {given}"))
+            found.skipped.append(FileFailure(path=str(given), reason=missing_reason(given)))
+            found.missing.append(given)
     return found
 
 
