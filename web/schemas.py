@@ -143,6 +143,7 @@ class Health(BaseModel):
     status: Literal["ok", "not_ready"]
     checks: dict[str, bool] = Field(default_factory=dict)
     detail: str = ""
+    documents: int | None = None
 
 
 # OpenAI-compatible chat completions

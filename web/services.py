@@ -1,8 +1,11 @@
 """What the routers use, built once per app: the library, the answer pipeline, the database, the limits.
 
 The library and the model load lazily (the first request, or the warm-up thread started with the
-server), so `troly serve` binds its port at once and /readyz tells when answering is possible.
-Tests inject fakes through `Services.create(..., library=..., pipeline=...)`.
+server), so `troly serve` binds its port at once and /readyz tells when answering is possible: ready
+means the warm-up finished without error, i.e. the current index generation was read (an empty index,
+no documents yet, counts as ready; /readyz reports `documents: 0`) and the chat model was loaded
+(llama.cpp: `load()`; a model without `load`, as Ollama: `info().ready`).
+Tests inject fakes through `Services.create(..., library=..., pipeline=..., model=...)`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from assistant.events import AnswerEvent
-from assistant.llm.base import ChatMessage
+from assistant.llm.base import ChatMessage, ChatModelError, ModelInfo
 from troly.records import Chunk, Document, IngestOutcome, SearchHit
 from troly.settings import Settings
 from web.db import Database
@@ -67,6 +70,15 @@ class LibraryLike(Protocol):
     def remove(self, doc_id: str) -> object: ...
 
 
+class ModelLike(Protocol):
+    """The part of a ChatModel warm-up uses; a model may also have `load()` (llama.cpp), called first."""
+
+    @property
+    def name(self) -> str: ...
+
+    def info(self) -> ModelInfo: ...
+
+
 class PipelineLike(Protocol):
     """The part of `assistant.pipeline.AnswerPipeline` the API uses."""
 
@@ -115,8 +127,15 @@ class Services:
     model_ready: Callable[[], bool]
     limiter: RateLimiter
     queue: GenerationQueue
+    # Loads the chat model (raises when it cannot); run by warm-up.
+    load_model: Callable[[], None] = lambda: None
     # One writer at a time: uploads and deletes rebuild the index snapshot.
     write_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Warm-up state, read by /readyz: set once warm-up has finished, with or without error.
+    warmed: threading.Event = field(default_factory=threading.Event)
+    index_ready: bool = False
+    model_loaded: bool = False
+    index_documents: int | None = None
     startup_error: str = ""
 
     @classmethod
@@ -127,23 +146,32 @@ class Services:
         db: Database | None = None,
         library: LibraryLike | Lazy[LibraryLike] | None = None,
         pipeline: PipelineLike | Lazy[PipelineLike] | None = None,
+        model: ModelLike | None = None,
         model_ready: Callable[[], bool] | None = None,
     ) -> Services:
-        """Real components for whatever is not given; given ones (fakes in wiring tests) are used as is."""
+        """Real components for whatever is not given; given ones (fakes in wiring tests) are used as is.
+        `model` is the chat model warm-up loads (with an injected pipeline and no model, nothing is)."""
         lib = _lazy(library) if library is not None else Lazy(lambda: _open_library(settings))
+        load: Callable[[], None]
         if pipeline is not None:
             pipe = _lazy(pipeline)
-            ready = model_ready or (lambda: True)
+            given = model
+
+            def load() -> None:
+                if given is not None:
+                    load_chat_model(given)
+
         else:
-            pipe, ready = _real_pipeline(settings, lib)
+            pipe, load = _real_pipeline(settings, lib, model)
         return cls(
             settings=settings,
             db=db or Database(settings.db_path),
             library=lib,
             pipeline=pipe,
-            model_ready=model_ready or ready,
+            model_ready=model_ready or (lambda: True),
             limiter=RateLimiter(settings.server.rate_limit_per_minute),
             queue=GenerationQueue(settings.server.queue_size),
+            load_model=load,
         )
 
     @property
@@ -151,22 +179,62 @@ class Services:
         return self.settings.home / "uploads"
 
     def warm_up(self) -> None:
-        """Load the index and the model now (called on a background thread at startup)."""
+        """Read the index and load the model now (called on a background thread at startup).
+
+        Errors are kept, in Vietnamese, for /readyz; requests still retry the loads themselves."""
+        errors: list[str] = []
         try:
-            self.library.get()
+            library = self.library.get()
+            # Reads CURRENT and the live generation (documents, chunks): a damaged index fails here.
+            self.index_documents = len(library.documents())
+            self.index_ready = True
+            log.info("warm-up: index read, %d documents", self.index_documents)
+        except Exception as exc:
+            log.warning("warm-up: index failed: %s", exc)
+            errors.append(f"Không đọc được chỉ mục: {_message(exc)}")
+        try:
             self.pipeline.get()
-            self.model_ready()
-        except Exception as exc:  # reported by /readyz; requests retry the load themselves
-            log.warning("warm-up failed: %s", exc)
-            self.startup_error = str(exc)
+            self.load_model()
+            self.model_loaded = True
+            log.info("warm-up: model loaded")
+        except Exception as exc:
+            log.warning("warm-up: model failed: %s", exc)
+            errors.append(f"Không nạp được mô hình: {_message(exc)}")
+        self.startup_error = " ".join(errors)
+        self.warmed.set()
 
     def readiness(self) -> dict[str, bool]:
-        index_ready = self.library.loaded
+        """Per check: warm-up finished it without error (all false while warm-up runs)."""
+        if not self.warmed.is_set():
+            return {"index": False, "model": False}
         try:
-            model_ready = self.pipeline.loaded and self.model_ready()
+            model_ready = self.model_loaded and self.model_ready()
         except Exception:
             model_ready = False
-        return {"index": index_ready, "model": model_ready}
+        return {"index": self.index_ready, "model": model_ready}
+
+    def readiness_detail(self) -> str:
+        """Why /readyz is not ready, or a note on a ready but empty index (Vietnamese, for operators)."""
+        if not self.warmed.is_set():
+            return "Đang khởi động: đang đọc chỉ mục và nạp mô hình."
+        if self.startup_error:
+            return self.startup_error
+        checks = self.readiness()
+        if not checks["model"]:
+            return "Mô hình chưa sẵn sàng."
+        if self.documents_count() == 0:
+            return "Chỉ mục chưa có tài liệu nào; hãy tải tài liệu lên (POST /v1/documents)."
+        return ""
+
+    def documents_count(self) -> int | None:
+        """Documents in the live index now (uploads since warm-up included); None before it was read."""
+        if not self.index_ready:
+            return None
+        try:
+            self.index_documents = len(self.library.get().documents())
+        except Exception as exc:  # the count read at warm-up stands; search reports the error
+            log.warning("readiness: index not readable: %s", exc)
+        return self.index_documents
 
     def close(self) -> None:
         self.queue.shutdown()
@@ -185,15 +253,18 @@ def _open_library(settings: Settings) -> LibraryLike:
 
 
 def _real_pipeline(
-    settings: Settings, library: Lazy[LibraryLike]
-) -> tuple[Lazy[PipelineLike], Callable[[], bool]]:
+    settings: Settings, library: Lazy[LibraryLike], model: ModelLike | None
+) -> tuple[Lazy[PipelineLike], Callable[[], None]]:
     from assistant.llm.base import ChatModel
 
     def build_model() -> ChatModel:
+        if model is not None:
+            given: ChatModel = model  # type: ignore[assignment]
+            return given
         from assistant.llm.factory import build_chat_model
 
-        model: ChatModel = build_chat_model(settings)
-        return model
+        built: ChatModel = build_chat_model(settings)
+        return built
 
     chat_model: Lazy[ChatModel] = Lazy(build_model)
 
@@ -203,7 +274,24 @@ def _real_pipeline(
         pipeline: PipelineLike = AnswerPipeline(settings, library.get(), chat_model.get())
         return pipeline
 
-    def ready() -> bool:
-        return chat_model.loaded and chat_model.get().info().ready
+    def load() -> None:
+        load_chat_model(chat_model.get())
 
-    return Lazy(build_pipeline), ready
+    return Lazy(build_pipeline), load
+
+
+def load_chat_model(model: ModelLike) -> None:
+    """Load the model now: `load()` when it has one (llama.cpp: assemble, verify and map the file),
+    else ask the backend (Ollama: the server answers and has the model). Raises when it is not ready."""
+    load = getattr(model, "load", None)
+    if callable(load):
+        load()
+        return
+    info = model.info()
+    if not info.ready:
+        raise ChatModelError(info.detail or f"Mô hình {model.name} chưa sẵn sàng.")
+
+
+def _message(exc: Exception) -> str:
+    message = getattr(exc, "message", None)
+    return str(message) if isinstance(message, str) and message else str(exc) or type(exc).__name__

@@ -1,4 +1,12 @@
-"""Uploaded files: safe names and storage under `<home>/uploads`, where the library ingests them from."""
+"""Uploaded files: safe names and storage under `<home>/uploads`, where the library ingests them from.
+
+An upload is first *staged* under a hidden temporary name in the uploads folder (`stage_upload`), so
+nothing under a real name changes until every file of the request has arrived within its size limit.
+Then, under the services' write lock, `install` moves each staged file onto its name (keeping the
+previous file as a hidden backup) and the caller ingests; `Installed.commit` drops the backup when the
+ingest took the new version, `Installed.rollback` puts the previous file back (or removes the new one
+when there was none), so the file behind an indexed version is never lost to a failed re-upload.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ import os
 import re
 import unicodedata
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import UploadFile
@@ -16,6 +25,9 @@ from web.errors import ApiError
 MAX_NAME_CHARS = 150
 _CHUNK_BYTES = 1 << 20
 _FORBIDDEN = set('<>:"|?*')
+# Hidden names (safe_filename strips leading dots, so a stored upload can never be called this).
+STAGING_PREFIX = ".partial-"
+BACKUP_PREFIX = ".backup-"
 
 
 def safe_filename(name: str | None) -> str:
@@ -34,11 +46,24 @@ def safe_filename(name: str | None) -> str:
     return base
 
 
-async def save_upload(upload: UploadFile, folder: Path, max_bytes: int) -> Path:
-    """Write the upload to `folder/<safe name>` (atomically: a half-written file is never ingested)."""
+@dataclass(frozen=True)
+class StagedUpload:
+    """An upload written in full under a temporary name; `name` is where it will be stored."""
+
+    filename: str  # as sent by the client
+    name: str  # safe_filename(filename)
+    path: Path  # the staging file, in the uploads folder (same file system: the move is atomic)
+
+    def discard(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+async def stage_upload(upload: UploadFile, folder: Path, max_bytes: int) -> StagedUpload:
+    """Write the upload to a hidden staging file in `folder`; 413 (and no file left) when it is too large."""
+    name = safe_filename(upload.filename)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / safe_filename(upload.filename)
-    partial = folder / f".partial-{uuid.uuid4().hex}"
+    partial = folder / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
     size = 0
     try:
         with partial.open("wb") as out:
@@ -48,11 +73,57 @@ async def save_upload(upload: UploadFile, folder: Path, max_bytes: int) -> Path:
                     raise ApiError(
                         413,
                         "file_too_large",
-                        f"Tệp {target.name} quá lớn (tối đa {max_bytes // (1 << 20)} MB).",
+                        f"Tệp {name} quá lớn (tối đa {max_bytes // (1 << 20)} MB).",
                     )
                 out.write(chunk)
-        os.replace(partial, target)
-    finally:
+    except BaseException:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
-    return target
+        raise
+    return StagedUpload(upload.filename or "", name, partial)
+
+
+def discard_all(staged: list[StagedUpload]) -> None:
+    for item in staged:
+        item.discard()
+
+
+@dataclass(frozen=True)
+class Installed:
+    """A staged upload moved onto its name; `backup` holds the file it replaced, if any."""
+
+    staged: StagedUpload
+    target: Path
+    backup: Path | None
+
+    def commit(self) -> None:
+        """The new version is kept: drop the backup."""
+        if self.backup is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.backup.unlink()
+
+    def rollback(self) -> None:
+        """Put back what was there before (os.replace keeps its mtime, so the index still sees it as the
+        indexed version), or remove the new file when there was nothing."""
+        if self.backup is not None:
+            os.replace(self.backup, self.target)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                self.target.unlink()
+
+
+def install(staged: StagedUpload, folder: Path) -> Installed:
+    """Move a staged upload onto `folder/<name>`, keeping a previous file there as a hidden backup.
+    Call under the write lock."""
+    target = folder / staged.name
+    backup: Path | None = None
+    if target.exists():
+        backup = folder / f"{BACKUP_PREFIX}{uuid.uuid4().hex}"
+        os.replace(target, backup)
+    try:
+        os.replace(staged.path, target)
+    except BaseException:
+        if backup is not None:
+            os.replace(backup, target)
+        raise
+    return Installed(staged, target, backup)

@@ -11,6 +11,7 @@ from .sse_client import sse_events
 
 def test_health_needs_no_key(server: LiveServer) -> None:
     assert httpx.get(f"{server.url}/healthz").json()["status"] == "ok"
+    assert server.services.warmed.wait(timeout=10)  # warm-up runs on a thread started with the server
     ready = httpx.get(f"{server.url}/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"index": True, "model": True}
@@ -18,6 +19,7 @@ def test_health_needs_no_key(server: LiveServer) -> None:
 
 def test_readyz_is_503_until_the_model_is_ready(server_factory) -> None:  # type: ignore[no-untyped-def]
     server = server_factory()
+    assert server.services.warmed.wait(timeout=10)
     server.services.model_ready = lambda: False
     response = httpx.get(f"{server.url}/readyz")
     assert response.status_code == 503

@@ -18,9 +18,10 @@ def healthz() -> Health:
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
 def readyz(services: ServicesDep) -> JSONResponse:
+    """200 once warm-up has read the index and loaded the model; 503 with the reason (`detail`) while it
+    runs or when it failed. `documents` is the number of indexed documents (0: ready, but empty)."""
     checks = services.readiness()
     ready = all(checks.values())
-    body = Health(
-        status="ok" if ready else "not_ready", checks=checks, detail="" if ready else services.startup_error
-    )
-    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+    body = Health(status="ok" if ready else "not_ready", checks=checks, detail=services.readiness_detail())
+    payload = {**body.model_dump(), "documents": services.documents_count()}
+    return JSONResponse(payload, status_code=200 if ready else 503)

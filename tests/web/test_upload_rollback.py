@@ -1,0 +1,132 @@
+"""A failed re-upload keeps the file behind the indexed version; a request that fails part-way (413)
+changes nothing; concurrent uploads of one name leave disk and index agreeing."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from index.library import Library
+
+from .conftest import LiveServer, ServerFactory, live_server, make_settings
+from .fakes import FakeLibrary, FakePipeline
+
+GOOD = (
+    "Thông báo của xã Phú Mậu về lịch tiếp công dân\n\n"
+    "Chủ tịch Ủy ban nhân dân xã Phú Mậu tiếp công dân vào sáng thứ Năm hằng tuần tại trụ sở xã."
+).encode()
+
+
+def _post(server: LiveServer, *files: tuple[str, bytes]) -> httpx.Response:
+    parts = [("files", (name, data, "text/plain")) for name, data in files]
+    return httpx.post(f"{server.url}/v1/documents", files=parts, headers=server.auth(admin=True), timeout=120)
+
+
+def _statuses(response: httpx.Response) -> dict[str, str]:
+    assert response.status_code == 200, response.text
+    return {r["source"]: r["status"] for r in response.json()["results"]}
+
+
+def _listing(folder: Path) -> list[str]:
+    """Everything in uploads/, hidden staging or backup files included."""
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+@pytest.fixture
+def real_server(tmp_path: Path) -> Iterator[tuple[LiveServer, Library]]:
+    settings = make_settings(tmp_path / "home")
+    library = Library.open(settings)
+    with live_server(settings, library, FakePipeline(FakeLibrary())) as server:
+        yield server, library
+
+
+def test_failed_reupload_keeps_the_indexed_file_on_the_real_index(
+    real_server: tuple[LiveServer, Library],
+) -> None:
+    server, library = real_server
+    uploads = server.services.uploads_dir
+    assert _statuses(_post(server, ("tb.txt", GOOD))) == {"tb.txt": "added"}
+    generation = library.generation
+
+    assert _statuses(_post(server, ("tb.txt", b""))) == {"tb.txt": "failed"}
+    assert _listing(uploads) == ["tb.txt"]  # no staging or backup file left behind
+    assert (uploads / "tb.txt").read_bytes() == GOOD
+    assert library.generation == generation
+    found = httpx.get(f"{server.url}/v1/search", params={"q": "tiếp công dân"}, headers=server.auth())
+    assert found.json()["results"][0]["source"] == "tb.txt"
+
+    # What `troly index rebuild` does: re-read every recorded file. The document must survive it.
+    assert library.verify() == []
+    report = library.rebuild()
+    assert [(o.source, o.status) for o in report.outcomes if o.status == "failed"] == []
+    assert [d.id for d in library.documents()] == ["tb.txt"]
+    assert "thứ Năm" in (library.document("tb.txt") or pytest.fail("tb.txt lost")).text
+    assert library.verify() == []
+
+
+def test_failed_first_upload_leaves_no_file(server: LiveServer) -> None:
+    assert _statuses(_post(server, ("hỏng.txt", b"\xff\xfe\x81"))) == {"hỏng.txt": "failed"}
+    assert _listing(server.services.uploads_dir) == []
+
+
+def test_failed_reupload_keeps_the_old_file_with_a_fake_library(
+    server: LiveServer, fake_library: FakeLibrary
+) -> None:
+    uploads = server.services.uploads_dir
+    assert _statuses(_post(server, ("tb.txt", GOOD))) == {"tb.txt": "added"}
+    statuses = _statuses(_post(server, ("tb.txt", b"\xff\xfe\x81"), ("moi.txt", b"van ban moi")))
+    assert statuses == {"tb.txt": "failed", "moi.txt": "added"}
+    assert _listing(uploads) == ["moi.txt", "tb.txt"]
+    assert (uploads / "tb.txt").read_bytes() == GOOD
+    assert fake_library.texts["tb.txt"] == GOOD.decode()
+
+
+def test_413_on_a_later_file_changes_nothing(
+    server_factory: ServerFactory, fake_library: FakeLibrary
+) -> None:
+    server = server_factory(max_upload_mb=4)
+    uploads = server.services.uploads_dir
+    assert _statuses(_post(server, ("tb.txt", GOOD))) == {"tb.txt": "added"}
+    before = dict(fake_library.texts)
+    # Under the request limit (middleware), over the per-file limit (the route): the 413 comes from
+    # the second file, after the first was already received.
+    server.services.settings.server.max_upload_mb = 1
+    big = b"a" * ((1 << 20) + 10)
+    response = _post(server, ("tb.txt", b"phien ban moi"), ("moi.txt", b"van ban moi"), ("big.txt", big))
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]["code"] == "file_too_large"
+    assert _listing(uploads) == ["tb.txt"]
+    assert (uploads / "tb.txt").read_bytes() == GOOD
+    assert fake_library.texts == before
+
+
+def test_duplicate_names_in_one_request_are_refused(server: LiveServer) -> None:
+    response = _post(server, ("a.txt", b"mot"), ("dir/a.txt", b"hai"))
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "duplicate_filename"
+    assert _listing(server.services.uploads_dir) == []
+
+
+def test_concurrent_uploads_of_one_name_leave_disk_and_index_agreeing(
+    server: LiveServer, fake_library: FakeLibrary
+) -> None:
+    errors: list[str] = []
+
+    def upload(n: int) -> None:
+        response = _post(server, ("tb.txt", f"phien ban so {n}".encode()))
+        if response.status_code != 200:
+            errors.append(response.text)
+
+    threads = [threading.Thread(target=upload, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    uploads = server.services.uploads_dir
+    assert _listing(uploads) == ["tb.txt"]
+    assert (uploads / "tb.txt").read_text(encoding="utf-8") == fake_library.texts["tb.txt"]
