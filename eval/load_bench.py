@@ -19,14 +19,14 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from assistant.llm.base import ChatMessage, ModelInfo
+from assistant.llm.scripted import ScriptedChatModel
 from troly.settings import ServerSettings, Settings
 from web.app import create_app
 from web.db import Database
@@ -63,49 +63,8 @@ def generated_corpus(folder: Path, documents: int) -> list[str]:
     return questions
 
 
-class SlowScriptedModel:
-    """A ChatModel that streams a fixed cited reply, sleeping per piece like a model decoding on CPU."""
-
-    def __init__(self, token_delay_s: float) -> None:
-        self._delay = token_delay_s
-
-    @property
-    def name(self) -> str:
-        return "scripted-slow"
-
-    def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int,
-        temperature: float = 0.0,
-        stop: Sequence[str] = (),
-    ) -> Iterator[str]:
-        for piece in [
-            "Theo",
-            "tài",
-            "liệu",
-            "[1],",
-            "xã",
-            "đã",
-            "triển",
-            "khai",
-            "nội",
-            "dung",
-            "này",
-            "trong",
-            "năm",
-            "nêu",
-            "ở",
-            "bản",
-            "tin",
-            "[1].",
-        ]:
-            time.sleep(self._delay)
-            yield piece + " "
-
-    def info(self) -> ModelInfo:
-        return ModelInfo(backend="scripted", name=self.name, ready=True)
+# The fixed cited reply the load test's model streams, one word per token.
+REPLY = "Theo tài liệu [1], xã đã triển khai nội dung này trong năm nêu ở bản tin [1]."
 
 
 @dataclass
@@ -204,7 +163,9 @@ def build_services(settings: Settings, corpus: Path, token_delay_s: float) -> Se
     def pipeline() -> PipelineLike:
         from assistant.pipeline import AnswerPipeline
 
-        built: PipelineLike = AnswerPipeline(settings, library, SlowScriptedModel(token_delay_s))
+        built: PipelineLike = AnswerPipeline(
+            settings, library, ScriptedChatModel(name="scripted-slow", default=REPLY, delay_s=token_delay_s)
+        )
         return built
 
     return Services.create(settings, library=library, pipeline=Lazy(pipeline))

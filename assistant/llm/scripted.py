@@ -10,6 +10,7 @@ assert model.history[0].messages[0].role == "system"
 from __future__ import annotations
 
 import re
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -29,9 +30,16 @@ class ScriptedCall:
 
 class ScriptedChatModel:
     def __init__(
-        self, replies: Sequence[str] = (), *, name: str = "scripted", default: str | None = None
+        self,
+        replies: Sequence[str] = (),
+        *,
+        name: str = "scripted",
+        default: str | None = None,
+        delay_s: float = 0.0,
     ) -> None:
+        """`delay_s` paces the pieces like a model decoding on a CPU (browser and load tests)."""
         self._name = name
+        self._delay_s = delay_s
         self._queue: deque[str | Exception] = deque(replies)
         self._default = default
         self.history: list[ScriptedCall] = []
@@ -71,7 +79,10 @@ class ScriptedChatModel:
             if marker and marker in reply:
                 reply = reply[: reply.index(marker)]
         # One whitespace-delimited word stands for one token, so max_tokens truncates like a real model.
-        yield from _PIECE.findall(reply)[:max_tokens]
+        for piece in _PIECE.findall(reply)[:max_tokens]:
+            if self._delay_s:
+                time.sleep(self._delay_s)
+            yield piece
 
     def info(self) -> ModelInfo:
         return ModelInfo(backend="scripted", name=self._name, ready=True, detail=f"{len(self._queue)} queued")

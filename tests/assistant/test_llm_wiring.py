@@ -67,3 +67,13 @@ def test_configure_threads_fills_defaults_and_keeps_user_values(monkeypatch: pyt
     assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
     assert os.environ["TOKENIZERS_PARALLELISM"] == "false"
     assert configure_threads(settings) == {}
+
+
+def test_scripted_model_paces_its_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.llm import scripted
+
+    pauses: list[float] = []
+    monkeypatch.setattr(scripted.time, "sleep", pauses.append)
+    model = scripted.ScriptedChatModel(default="một hai ba", delay_s=0.02)
+    assert "".join(model.stream([], max_tokens=10)) == "một hai ba"
+    assert pauses == [0.02, 0.02, 0.02]

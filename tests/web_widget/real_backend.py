@@ -4,7 +4,6 @@ corpus), the real answer pipeline and the scripted chat model, served by uvicorn
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -50,18 +49,18 @@ CORPUS = {
 
 
 class SlowChatModel:
-    """Wraps the scripted model and paces its pieces, so a browser can see the answer grow."""
+    """The scripted model, paced so a browser can see the answer grow, with its script swappable per test."""
 
     def __init__(self, delay_s: float) -> None:
         from assistant.llm.scripted import ScriptedChatModel
 
         self._factory = ScriptedChatModel
-        self.inner = ScriptedChatModel()
         self.delay_s = delay_s
+        self.inner = ScriptedChatModel(delay_s=delay_s)
 
     def reply_with(self, text: str) -> None:
         # A fresh script per scenario: a reply the pipeline did not ask for never leaks into the next test.
-        self.inner = self._factory(default=text)
+        self.inner = self._factory(default=text, delay_s=self.delay_s)
 
     @property
     def name(self) -> str:
@@ -70,9 +69,7 @@ class SlowChatModel:
     def stream(
         self, messages: Sequence[Any], *, max_tokens: int, temperature: float = 0.0, stop: Sequence[str] = ()
     ) -> Iterator[str]:
-        for piece in self.inner.stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop):
-            time.sleep(self.delay_s)
-            yield piece
+        return self.inner.stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop)
 
     def info(self) -> Any:
         return self.inner.info()
