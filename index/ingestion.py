@@ -1,7 +1,8 @@
 """Deciding what an ingest changes: which files are new, changed, unchanged, failed or gone.
 
 Unchanged files are recognised without parsing them: same size and mtime as recorded, or else the same sha256
-of their bytes. Only new and changed files are loaded and chunked.
+of their bytes, and processed by the same code and chunk sizes (the processing fingerprint). Only new and
+changed files are loaded and chunked.
 """
 
 from __future__ import annotations
@@ -50,19 +51,24 @@ class _Loaded:
     state: FileState
 
 
-def _state(path: Path, source: str, data: bytes | None = None) -> FileState:
+def _state(path: Path, source: str, processing: str) -> FileState:
     stat = path.stat()
-    digest = hashlib.sha256(data if data is not None else path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return FileState(
-        source=source, path=str(path.resolve()), size=stat.st_size, mtime_ns=stat.st_mtime_ns, sha256=digest
+        source=source,
+        path=str(path.resolve()),
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        sha256=digest,
+        processing=processing,
     )
 
 
 def _load(settings: Settings, path: Path, source: str) -> _Loaded:
     from ingest.chunk import chunk_document
-    from ingest.pipeline import load_document
+    from ingest.pipeline import load_document, processing_fingerprint
 
-    state = _state(path, source)
+    state = _state(path, source, processing_fingerprint(settings.chunking))
     document = load_document(path, source)
     chunks = list(chunk_document(document, settings.chunking))
     if not chunks:
@@ -135,9 +141,10 @@ def plan_ingest(
     prune: bool,
     progress: ProgressCallback | None,
 ) -> IngestPlan:
-    from ingest.pipeline import discover_all, missing_reason
+    from ingest.pipeline import discover_all, missing_reason, processing_fingerprint
 
     found = discover_all(paths)
+    processing = processing_fingerprint(settings.chunking)
     known = {f.source: f for f in generation.files()} if generation else {}
     plan = IngestPlan()
     loaded: dict[str, _Loaded] = {}
@@ -159,6 +166,7 @@ def plan_ingest(
     for done, item in enumerate(found.files, start=1):
         previous = known.get(item.source)
         same_place = previous is not None and previous.path == str(item.path.resolve())
+        same_processing = previous is not None and previous.processing == processing
         first = claimed.get(item.source)
         conflict = None if first is not None else _conflict(item.source, item.path, previous)
         if first is not None:
@@ -167,7 +175,7 @@ def plan_ingest(
         elif conflict is not None:
             # Not claimed: another file named in this run with this id may be the recorded one.
             plan.outcomes.append(IngestOutcome(source=item.source, status="failed", reason=conflict))
-        elif same_place and _unchanged(item.path, previous):
+        elif same_place and same_processing and _unchanged(item.path, previous):
             claimed[item.source] = item.path
             plan.outcomes.append(IngestOutcome(source=item.source, status="skipped", reason="không đổi"))
         else:
@@ -175,12 +183,21 @@ def plan_ingest(
             result = _try_load(settings, item.path, item.source)
             if isinstance(result, str):
                 plan.outcomes.append(IngestOutcome(source=item.source, status="failed", reason=result))
-            elif previous is not None and previous.sha256 == result.state.sha256 and same_place:
+            elif (
+                same_place
+                and same_processing
+                and previous is not None
+                and previous.sha256 == result.state.sha256
+            ):
                 plan.outcomes.append(IngestOutcome(source=item.source, status="skipped", reason="không đổi"))
             else:
                 loaded[item.source] = result
                 status: IngestStatus = "updated" if previous is not None else "added"
-                outcome = IngestOutcome(source=item.source, status=status, chunks=len(result.chunks))
+                same_bytes = previous is not None and previous.sha256 == result.state.sha256
+                again = "xử lý lại theo cách tách đoạn mới" if same_bytes and not same_processing else None
+                outcome = IngestOutcome(
+                    source=item.source, status=status, chunks=len(result.chunks), reason=again
+                )
                 plan.outcomes.append(outcome)
         if progress:
             progress(IngestProgress("scan", done, total, item.source))

@@ -28,7 +28,7 @@ from index.fusion import Fused, Ranking, rrf_fusion, single, weighted_fusion
 from index.ingestion import IngestProgress, ProgressCallback, load_recorded, plan_ingest
 from index.snapshot import EmbedderInfo, FileState, Generation, SnapshotData, SnapshotStore
 from index.text import AccentRestorer, QueryTokens, document_tokens, query_tokens
-from ingest.vietnamese import normalize
+from ingest.vietnamese import has_diacritics, normalize
 from troly.errors import IndexCorruptError, TrolyError
 from troly.records import Chunk, Document, IngestOutcome, IngestStatus, SearchHit
 from troly.settings import RetrievalSettings, Settings
@@ -177,6 +177,13 @@ class Library:
         if live is None or chunk_id not in live.positions:
             return None
         return live.chunks[live.positions[chunk_id]]
+
+    def restore_accents(self, text: str) -> str:
+        """`text` with diacritics restored from the indexed texts when typed without any, else unchanged."""
+        live = self._generation()
+        if live is None or not live.chunks or has_diacritics(text):
+            return text
+        return live.accent_restorer().restore(text, keep_case=True)
 
     def chunks(self, doc_id: str | None = None) -> list[Chunk]:
         live = self._generation()

@@ -58,6 +58,9 @@ class FileState(BaseModel):
     size: int
     mtime_ns: int
     sha256: str
+    processing: str = ""
+    """How the file was turned into chunks (`ingest.pipeline.processing_fingerprint`); a file recorded with
+    another fingerprint (older troly, other chunk sizes) is processed again although its bytes are the same."""
 
 
 class EmbedderInfo(BaseModel):

@@ -67,6 +67,37 @@ def query_tokens(text: str) -> QueryTokens:
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+# How officials ask: question words and the phrases around them, as typed with diacritics.
+QUESTION_PHRASES = (
+    "bao nhiêu",
+    "là bao nhiêu",
+    "có bao nhiêu",
+    "bao giờ",
+    "khi nào",
+    "vào ngày nào",
+    "năm nào",
+    "là ai",
+    "ai là",
+    "ở đâu",
+    "tại đâu",
+    "là gì",
+    "những gì",
+    "gồm những gì",
+    "những nội dung nào",
+    "nào",
+    "như thế nào",
+    "thế nào",
+    "ra sao",
+    "tại sao",
+    "vì sao",
+    "mấy",
+    "có phải",
+    "có không",
+    "hay không",
+    "được không",
+)
+
+
 class AccentRestorer:
     """Restores diacritics to text typed without them, choosing for each syllable the written form that the
     corpus makes most likely after its neighbour (a bigram model smoothed towards unigram frequencies,
@@ -77,17 +108,27 @@ class AccentRestorer:
     # but ranked two unaccented ViRHE4QA questions lower (eval.bench_retrieval).
     BACKOFF = 100.0
 
+    # Documents rarely ask questions, so question words ("bao nhiêu", "nào") are rare in a corpus and would be
+    # restored as its more frequent look-alikes ("bảo nhiều", "nao"); each phrase counts as if seen this often.
+    QUESTION_WEIGHT = 50
+
     def __init__(self, texts: Iterable[str]) -> None:
         self._unigrams: Counter[str] = Counter()
         self._bigrams: Counter[tuple[str, str]] = Counter()
         for text in texts:
-            words = syllables(text)
-            self._unigrams.update(words)
-            self._bigrams.update(pairwise(words))
+            self._count(syllables(text), 1)
+        for phrase in QUESTION_PHRASES:
+            self._count(syllables(phrase), self.QUESTION_WEIGHT)
         self._forms: dict[str, list[str]] = {}
         for word in self._unigrams:
             self._forms.setdefault(fold(word), []).append(word)
         self._total = sum(self._unigrams.values()) + 1
+
+    def _count(self, words: list[str], times: int) -> None:
+        for word in words:
+            self._unigrams[word] += times
+        for pair in pairwise(words):
+            self._bigrams[pair] += times
 
     def _log_unigram(self, word: str) -> float:
         return math.log((self._unigrams[word] + 0.5) / self._total)
@@ -115,8 +156,20 @@ class AccentRestorer:
             best = step
         return max(best.values(), key=lambda item: item[0])[1]
 
-    def restore(self, text: str) -> str:
-        """The text, lowercased, with each syllable replaced by its restored form (punctuation kept)."""
-        lowered = normalize(text).lower()
-        restored = iter(self.restore_words(_WORD.findall(lowered)))
-        return _WORD.sub(lambda _: next(restored), lowered)
+    def restore(self, text: str, *, keep_case: bool = False) -> str:
+        """The text, lowercased unless `keep_case`, with each syllable replaced by its restored form
+        (punctuation kept; with `keep_case`, "VNPT" stays upper case and "Can" becomes "Cần")."""
+        text = normalize(text) if keep_case else normalize(text).lower()
+        # One restored form per word of `text` itself: lowercasing may split a word ("İ" -> "i̇").
+        restored = iter(self.restore_words([w.lower() for w in _WORD.findall(text)]))
+        if not keep_case:
+            return _WORD.sub(lambda _: next(restored), text)
+        return _WORD.sub(lambda m: _case_like(m.group(0), next(restored)), text)
+
+
+def _case_like(typed: str, restored: str) -> str:
+    if typed.isupper() and len(typed) > 1:
+        return restored.upper()
+    if typed[:1].isupper():
+        return restored[:1].upper() + restored[1:]
+    return restored

@@ -182,6 +182,11 @@ def _heading_for(units: list[_Unit], first: int, headings: list[tuple[int, str]]
     return current
 
 
+def chunk_id(doc_id: str, ordinal: int) -> str:
+    """The id of a document's chunk number `ordinal` (0-based, in text order)."""
+    return f"{doc_id}#{ordinal}"
+
+
 def chunk_document(doc: Document, settings: ChunkSettings) -> list[Chunk]:
     """Chunks of `doc.text` with `doc.text[c.start:c.end] == c.text` and ids '<doc_id>#<ordinal>'."""
     text = doc.text
@@ -196,7 +201,7 @@ def chunk_document(doc: Document, settings: ChunkSettings) -> list[Chunk]:
         start, end = units[first].start, units[last - 1].end
         chunks.append(
             Chunk(
-                id=f"{doc.id}#{ordinal}",
+                id=chunk_id(doc.id, ordinal),
                 doc_id=doc.id,
                 ordinal=ordinal,
                 text=text[start:end],

@@ -18,6 +18,17 @@ from ingest.loaders import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS, extract
 from ingest.metadata import find_date, find_title
 from ingest.vietnamese import normalize
 from troly.records import Document, FileFailure
+from troly.settings import ChunkSettings
+
+PROCESSING_VERSION = 1
+"""Raise when loading, cleaning or chunking changes what a file becomes: every file is then processed again
+on the next ingest (vectors of unchanged chunk texts are re-used), so an index never mixes two versions."""
+
+
+def processing_fingerprint(chunking: ChunkSettings) -> str:
+    """What decides the chunks of a file besides its bytes: this code's version and the chunk sizes."""
+    sizes = ",".join(f"{name}={value}" for name, value in sorted(chunking.model_dump().items()))
+    return f"v{PROCESSING_VERSION};{sizes}"
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,12 @@ class AnswerSettings(BaseModel):
         description="Refuse before calling the LLM when no evidence sentence covers this share of the question.",
     )
     history_turns: int = Field(default=4, ge=0)
+    neighbour_chunks: int = Field(
+        default=1,
+        ge=0,
+        le=3,
+        description="Chunks either side of each retrieved chunk whose sentences may also be evidence.",
+    )
 
 
 class ServerSettings(BaseModel):

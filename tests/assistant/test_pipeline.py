@@ -49,6 +49,7 @@ class FakeRetriever:
     def __init__(self, documents: Sequence[Document]) -> None:
         self.documents = {d.id: d for d in documents}
         self.queries: list[str] = []
+        self.restored: dict[str, str] = {}
         self.chunks: list[Chunk] = []
         for doc in documents:
             start = 0
@@ -77,6 +78,12 @@ class FakeRetriever:
 
     def document(self, doc_id: str) -> Document | None:
         return self.documents.get(doc_id)
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        return next((c for c in self.chunks if c.id == chunk_id), None)
+
+    def restore_accents(self, text: str) -> str:
+        return self.restored.get(text, text)
 
 
 @pytest.fixture
@@ -276,3 +283,42 @@ def test_an_echo_of_the_question_is_not_an_answer(settings: Settings, retriever:
         "Hội nghị tổng kết ở xã Hòa An diễn ra ngày nào?"
     )
     assert answer.refused and answer.citations == []
+
+
+def test_the_chunk_next_to_a_retrieved_one_can_answer(
+    settings: Settings, retriever: FakeRetriever, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Retrieval found only the first paragraph of the article; the number is in the next one.
+    first = next(c for c in retriever.chunks if c.id == "hoa-an.txt#0")
+    monkeypatch.setattr(retriever, "search", lambda *_a, **_k: [SearchHit(chunk=first, score=1.0, rank=1)])
+    question = "Xã Hòa An lắp đặt bao nhiêu camera an ninh?"
+    model = ScriptedChatModel(["Xã đã lắp đặt 1.320 camera an ninh [1]."])
+    answer = AnswerPipeline(settings, retriever, model).answer(question)
+    assert not answer.refused and answer.text == "Xã đã lắp đặt 1.320 camera an ninh [1]."
+    assert answer.citations[0].chunk_id == "hoa-an.txt#1" and "1.320 camera" in answer.citations[0].quote
+    assert [h.chunk.id for h in answer.retrieved] == ["hoa-an.txt#0"]  # what retrieval found, unchanged
+    # Without neighbours no sentence holds the number asked for: refused before the model is called.
+    alone = settings.model_copy(update={"answer": settings.answer.model_copy(update={"neighbour_chunks": 0})})
+    model = ScriptedChatModel(["Xã đã lắp đặt 1.320 camera an ninh [1]."])
+    assert AnswerPipeline(alone, retriever, model).answer(question).refused and not model.history
+    # Only the top-ranked document is read wider: a lower-ranked one brings no unretrieved sentence.
+    other = next(c for c in retriever.chunks if c.id == "tan-phu.txt#0")
+    hits = [SearchHit(chunk=other, score=1.0, rank=1), SearchHit(chunk=first, score=0.5, rank=2)]
+    monkeypatch.setattr(retriever, "search", lambda *_a, **_k: hits)
+    model = ScriptedChatModel(["Xã đã lắp đặt 1.320 camera an ninh [1]."])
+    answer = AnswerPipeline(settings, retriever, model).answer(question)
+    assert all("1.320" not in call.messages[-1].content for call in model.history)
+    assert answer.refused
+
+
+def test_the_model_reads_an_unaccented_question_with_restored_diacritics(
+    settings: Settings, retriever: FakeRetriever
+) -> None:
+    typed = "xa Hoa An lap dat bao nhieu camera an ninh"
+    retriever.restored[typed] = "xã Hòa An lắp đặt bao nhiêu camera an ninh"
+    model = ScriptedChatModel(["Xã đã lắp đặt 1.320 camera an ninh [1]."])
+    answer = AnswerPipeline(settings, retriever, model).answer(typed)
+    prompt = model.history[0].messages[-1].content
+    assert "Câu hỏi: xã Hòa An lắp đặt bao nhiêu camera an ninh" in prompt and typed not in prompt
+    assert answer.question == typed and retriever.queries == [typed]  # retrieval folds accents itself
+    assert answer.text == "Xã đã lắp đặt 1.320 camera an ninh [1]."

@@ -36,6 +36,9 @@ def test_ingest_prints_a_summary_and_is_incremental(env: dict[str, str], corpus:
     again = runner.invoke(app, ["ingest", str(corpus)], env=env)
     assert again.exit_code == 0
     assert json.loads(runner.invoke(app, ["sources", "--json"], env=env).output)[0]["chunks"] >= 1
+    resized = runner.invoke(app, ["ingest", str(corpus)], env={**env, "TROLY_CHUNKING__TARGET_WORDS": "25"})
+    assert resized.exit_code == 0, resized.output
+    assert "3 tệp không đổi được xử lý lại" in resized.output
 
 
 def test_failed_files_are_listed_and_exit_1(env: dict[str, str], corpus: Path) -> None:

@@ -84,6 +84,29 @@ def test_changed_file_replaces_its_chunks_and_reuses_vectors_of_identical_text(t
     assert hits[0].chunk.doc_id == "can-tho.txt" and "trợ lý ảo" in hits[0].chunk.text
 
 
+def test_new_chunk_sizes_or_processing_version_reprocess_unchanged_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    settings = settings_for(tmp_path / "home")
+    Library.open(settings, embedder=HashingEmbedder()).ingest([corpus])
+    small = settings.model_copy(
+        update={"chunking": settings.chunking.model_copy(update={"target_words": 20, "max_words": 40})}
+    )
+    library = Library.open(small, embedder=HashingEmbedder())
+    report = library.ingest([corpus])
+    assert _statuses(report) == {s: "updated" for s in ("can-tho.txt", "quang-tri.txt", "nong-nghiep/lua.md")}
+    assert all(o.reason == "xử lý lại theo cách tách đoạn mới" for o in report.outcomes)
+    assert all(len(c.text.split()) <= 40 for c in library.chunks())
+    assert library.ingest([corpus]).counts["skipped"] == 3
+    # A troly whose loading, cleaning or chunking changed says so by its version: files are processed again,
+    # and the vectors of chunk texts that did not change are re-used.
+    monkeypatch.setattr("ingest.pipeline.PROCESSING_VERSION", 999)
+    embedder = HashingEmbedder()
+    again = Library.open(small, embedder=embedder).ingest([corpus])
+    assert again.counts["updated"] == 3 and again.embedded == 0 and embedder.texts_embedded == 0
+
+
 def test_prune_removes_documents_whose_files_are_gone(library: Library, corpus: Path) -> None:
     library.ingest([corpus])
     (corpus / "quang-tri.txt").unlink()

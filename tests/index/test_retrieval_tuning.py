@@ -33,9 +33,23 @@ def test_restorer_picks_the_form_that_the_neighbouring_syllable_makes_likely() -
 
 def test_restorer_keeps_punctuation_and_unknown_syllables() -> None:
     restorer = AccentRestorer(TEXTS)
-    assert restorer.restore("Can Tho, xep hang bao nhieu?") == "cần thơ, xếp hạng bao nhieu?"
+    assert restorer.restore("Can Tho, xep hang zin?") == "cần thơ, xếp hạng zin?"
     assert restorer.restore("") == ""
     assert AccentRestorer([]).restore("can tho") == "can tho"
+
+
+def test_restorer_knows_question_words_that_documents_rarely_write() -> None:
+    # The corpus writes "bảo" and "nhiều" but never asks "bao nhiêu" or "nào".
+    restorer = AccentRestorer([*TEXTS, "Ông bảo rằng nhiều xã đã làm.", "Nao núng không phải là cách."])
+    assert restorer.restore("can tho xep hang bao nhieu") == "cần thơ xếp hạng bao nhiêu"
+    assert restorer.restore("ho so gom nhung gi") == "hồ sơ gồm những gì"
+    assert restorer.restore("xa nao da lam") == "xã nào đã làm"
+
+
+def test_restorer_can_keep_the_typed_case() -> None:
+    restorer = AccentRestorer(TEXTS)
+    assert restorer.restore("UBND TP Can Tho xep hang?", keep_case=True) == "UBND TP Cần Thơ xếp hạng?"
+    assert restorer.restore("İstanbul can tho", keep_case=True).endswith("cần thơ")  # "İ".lower() is 2 chars
 
 
 def test_document_fusion_scores_a_document_with_its_best_bm25_and_best_dense() -> None:
@@ -70,7 +84,8 @@ def test_library_embeds_unaccented_questions_with_restored_accents(tmp_path: Pat
     library.ingest([write_corpus(tmp_path / "corpus")])
     hits = library.search("can tho xep hang thu may", k=1)
     assert hits[0].chunk.doc_id == "can-tho.txt"
-    assert embedder.queries[-1] == "cần thơ xếp hạng thứ may"  # "mấy" is not in the corpus
+    # "mấy" is not in the corpus: the restorer knows it as a question word.
+    assert embedder.queries[-1] == "cần thơ xếp hạng thứ mấy"
     library.search("Cần Thơ xếp hạng thứ mấy?", k=1)
     assert embedder.queries[-1] == "Cần Thơ xếp hạng thứ mấy?"  # an accented question is left alone
     plain = library.settings.retrieval.model_copy(update={"restore_accents": False})
@@ -98,3 +113,11 @@ def test_restorer_on_a_real_corpus_restores_most_syllables(shared_dir: Path) -> 
         right += sum(a == b for a, b in zip(expected, restored, strict=True))
         total += len(expected)
     assert right / total >= 0.93
+
+
+def test_library_restores_accents_for_the_model_keeping_case(tmp_path: Path) -> None:
+    library = Library.open(settings_for(tmp_path / "home"), embedder=RecordingEmbedder())
+    assert library.restore_accents("Can Tho xep hang") == "Can Tho xep hang"  # no index yet: unchanged
+    library.ingest([write_corpus(tmp_path / "corpus")])
+    assert library.restore_accents("Can Tho xep hang thu may?") == "Cần Thơ xếp hạng thứ mấy?"
+    assert library.restore_accents("Cần Thơ xếp hạng?") == "Cần Thơ xếp hạng?"  # typed with accents

@@ -57,6 +57,13 @@ class FakeLibrary:
             id=f"{doc_id}#0", doc_id=doc_id, ordinal=0, text=text, start=0, end=len(text), title=doc_id
         )
 
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        doc_id, _, ordinal = chunk_id.rpartition("#")
+        return self._chunk(doc_id) if doc_id in self.texts and ordinal == "0" else None
+
+    def restore_accents(self, text: str) -> str:
+        return text
+
     def document(self, doc_id: str) -> Document | None:
         if doc_id not in self.texts:
             return None

@@ -68,6 +68,9 @@ def print_report(report: IngestReport) -> None:
         for outcome in report.failed:
             failed.add_row(outcome.source, outcome.reason or "")
         console.print(failed)
+    again = sum(1 for o in report.outcomes if o.status == "updated" and o.reason)
+    if again:
+        console.print(f"{again} tệp không đổi được xử lý lại: phiên bản troly hoặc cỡ đoạn đã thay đổi.")
     where = f"thế hệ {report.generation}" if report.generation is not None else "chưa có chỉ mục"
     console.print(f"Chỉ mục: {where}; {report.embedded} đoạn được tạo vector; {report.elapsed_s:.1f} giây.")
 
