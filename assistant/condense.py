@@ -1,8 +1,14 @@
 """Follow-up questions made standalone by rules, without a model call (cheap on CPU).
 
-"còn Quảng Trị thì sao?" after "Lễ ký kết giữa VNPT và tỉnh Cần Thơ diễn ra ở đâu?" keeps the previous
-question's intent and replaces its last place or person name with the new one. A question that does not look
-like a follow-up is returned unchanged.
+Two kinds of follow-up are recognised:
+- elliptical: "còn Quảng Trị thì sao?" after "Lễ ký kết giữa VNPT và tỉnh Cần Thơ diễn ra ở đâu?" keeps the
+  previous question's intent and replaces its last place or person name with the new one;
+- referring back: "Ở đó có bao nhiêu xã?" or "Ông ấy nói gì về dân số?" names nobody, and points at the
+  previous question's subject; that question's names are added in brackets ("... (UBND TP Cần Thơ)?"), which
+  is what retrieval needs to find the right document.
+Each earlier user turn is made standalone the same way, in order, so a chain of follow-ups keeps its subject.
+A question that is neither is returned unchanged. Names are found by their capitals, so a previous question
+typed all in lower case lends none.
 """
 
 from __future__ import annotations
@@ -20,14 +26,13 @@ _TAIL = re.compile(
     r"(?:\s+(thi sao|the nao|ra sao|nhu the nao|thi the nao|thi nhu the nao|thi sao a|nua|a))?\s*[?.!]*\s*$"
 )
 _MAX_FOLLOW_UP_WORDS = 8
-
-
-def previous_question(history: Sequence[ChatMessage]) -> str | None:
-    """The last user question that was not itself a follow-up (so a chain of follow-ups keeps the intent)."""
-    for message in reversed(history):
-        if message.role == "user" and message.content.strip() and follow_up_entity(message.content) is None:
-            return message.content
-    return None
+# Folded words that point back at the previous question's subject: "ở đó", "tỉnh này", "ông ấy", "thỏa thuận
+# trên".
+_REFERS_BACK = re.compile(
+    r"\b(?:(?:tinh|thanh pho|tp|xa|phuong|huyen|quan|dia phuong|noi|don vi|ong|ba|thoa thuan|van ban|"
+    r"le ky ket|hop dong|chuong trinh|du an|thu tuc|ke hoach|de an|nghi dinh|quyet dinh|thong tu)"
+    r" (?:nay|do|ay|tren)|o do|tai do|o day)\b"
+)
 
 
 def follow_up_entity(question: str) -> str | None:
@@ -45,14 +50,35 @@ def follow_up_entity(question: str) -> str | None:
     return entity or None
 
 
+def refers_back(question: str) -> bool:
+    """True for a question that points at an earlier subject ("ở đó", "ông ấy") and names none itself."""
+    return _REFERS_BACK.search(fold(question)) is not None and not capitalised_names(question)
+
+
 def condense(question: str, history: Sequence[ChatMessage]) -> str:
-    """A standalone question: the previous question with its last name replaced by the follow-up's subject."""
-    previous = previous_question(history)
+    """A standalone question, given the conversation so far (earlier user turns made standalone in order)."""
+    previous: str | None = None
+    for message in history:
+        if message.role == "user" and message.content.strip():
+            previous = _standalone(message.content, previous)
+    return _standalone(question, previous)
+
+
+def _standalone(question: str, previous: str | None) -> str:
     if previous is None:
         return question
     entity = follow_up_entity(question)
-    if entity is None:
-        return question
+    if entity is not None:
+        return _with_subject(previous, entity)
+    if refers_back(question):
+        names = list(dict.fromkeys(capitalised_names(previous)))
+        if names:
+            return f"{question.strip().rstrip(' ?.')} ({', '.join(names)})?"
+    return question
+
+
+def _with_subject(previous: str, entity: str) -> str:
+    """The previous question with its last name replaced by `entity` (or `entity` added in brackets)."""
     names = [n for n in capitalised_names(previous) if fold(n) not in ("vnpt",)]
     if names:
         target = names[-1]

@@ -57,6 +57,14 @@ class Retriever(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class GenerationOptions:
+    """Per-answer overrides of `settings.llm` (an API client's `max_tokens`, `temperature`); None keeps it."""
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+
+
 class QuestionError(TrolyError):
     code = "bad_question"
 
@@ -76,6 +84,7 @@ class _Draft:
     hits: list[SearchHit]
     started: float
     timings: dict[str, float]
+    options: GenerationOptions
     shown: bool = False
     """Whether a TokenEvent was sent (text the user already sees)."""
 
@@ -150,8 +159,9 @@ class AnswerPipeline:
         *,
         k: int | None = None,
         filters: SearchFilters | None = None,
+        options: GenerationOptions | None = None,
     ) -> Answer:
-        for event in self.stream(question, history, k=k, filters=filters):
+        for event in self.stream(question, history, k=k, filters=filters, options=options):
             if isinstance(event, ErrorEvent):
                 raise AnswerError(event.message, code=event.code)
             if isinstance(event, DoneEvent):
@@ -165,9 +175,11 @@ class AnswerPipeline:
         *,
         k: int | None = None,
         filters: SearchFilters | None = None,
+        options: GenerationOptions | None = None,
     ) -> Iterator[AnswerEvent]:
         """Events: RetrievedEvent, TokenEvent..., CitationsEvent, DoneEvent (or an ErrorEvent last).
 
+        `options` override the settings' generation length and temperature for this answer only.
         Bad input raises `QuestionError` here, before the first event."""
         question = normalize(question).strip()
         if not question:
@@ -180,16 +192,21 @@ class AnswerPipeline:
             if self.settings.answer.history_turns
             else []
         )
-        return self._run(question, turns, k, filters)
+        return self._run(question, turns, k, filters, options or GenerationOptions())
 
     def _run(
-        self, question: str, history: list[ChatMessage], k: int | None, filters: SearchFilters | None
+        self,
+        question: str,
+        history: list[ChatMessage],
+        k: int | None,
+        filters: SearchFilters | None,
+        options: GenerationOptions,
     ) -> Iterator[AnswerEvent]:
         started = time.perf_counter()
         standalone = normalize(condense(question, history))
         hits = self.retriever.search(standalone, k or self.settings.retrieval.k, filters)
         asked = self.retriever.restore_accents(standalone)
-        draft = _Draft(question, standalone, asked, hits, started, {"retrieve": _ms(started)})
+        draft = _Draft(question, standalone, asked, hits, started, {"retrieve": _ms(started)}, options)
         yield RetrievedEvent(hits=hits)
         evidence = select_evidence(
             standalone, self._with_neighbours(hits), budget_tokens=self.settings.answer.evidence_tokens
@@ -257,10 +274,13 @@ class AnswerPipeline:
         checker = _SentenceChecker(evidence, draft.standalone)
         raw = ""
         try:
+            options = draft.options
             for piece in self.chat_model.stream(
                 messages,
-                max_tokens=self.settings.llm.max_tokens,
-                temperature=self.settings.llm.temperature,
+                max_tokens=options.max_tokens or self.settings.llm.max_tokens,
+                temperature=self.settings.llm.temperature
+                if options.temperature is None
+                else options.temperature,
                 stop=STOP,
             ):
                 if not raw:

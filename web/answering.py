@@ -25,6 +25,7 @@ from web.services import Services
 from web.sse import sse_frame
 
 if TYPE_CHECKING:
+    from assistant.pipeline import GenerationOptions
     from index.library import SearchFilters
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,12 @@ class AskFlow:
         return Question(text, tuple(history[-2 * turns :] if turns else ()), None, principal)
 
     def submit(
-        self, question: Question, *, k: int | None = None, filters: AskFilters | None = None
+        self,
+        question: Question,
+        *,
+        k: int | None = None,
+        filters: AskFilters | None = None,
+        options: GenerationOptions | None = None,
     ) -> Job[AnswerEvent]:
         """Queue the generation; raises ApiError 503 when the queue is full."""
         services = self._services
@@ -105,7 +111,9 @@ class AskFlow:
         def produce() -> Iterator[AnswerEvent]:
             try:
                 pipeline = services.pipeline.get()
-                yield from pipeline.stream(question.text, question.history, k=k, filters=search_filters)
+                yield from pipeline.stream(
+                    question.text, question.history, k=k, filters=search_filters, options=options
+                )
             except ChatModelError as exc:  # before TrolyError: every backend failure is one stable API code
                 yield ErrorEvent(code="llm_error", message=f"Mô hình ngôn ngữ gặp lỗi: {exc.message}")
             except TrolyError as exc:

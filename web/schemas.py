@@ -163,8 +163,9 @@ class ChatCompletionRequest(BaseModel):
     model: str = "troly"
     messages: list[OpenAIMessage] = Field(min_length=1)
     stream: bool = False
-    max_tokens: int | None = None
-    temperature: float | None = None
+    max_tokens: int | None = Field(default=None, ge=1, le=4096)
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=4096)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
 
 
 class ChatChoiceMessage(BaseModel):

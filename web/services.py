@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from web.queue import GenerationQueue
 from web.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
+    from assistant.pipeline import GenerationOptions
     from index.library import SearchFilters
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,7 @@ class PipelineLike(Protocol):
         *,
         k: int | None = None,
         filters: SearchFilters | None = None,
+        options: GenerationOptions | None = None,
     ) -> Iterator[AnswerEvent]: ...
 
 
@@ -141,6 +144,11 @@ class Services:
     model_loaded: bool = False
     index_documents: int | None = None
     startup_error: str = ""
+    # A failed warm-up is tried again when /readyz is asked, at most this often (the operator may have fixed
+    # the cause: `troly models --prepare`, `ollama pull`, `troly index rebuild`), without a restart.
+    retry_warm_up_s: float = 10.0
+    _warming: threading.Lock = field(default_factory=threading.Lock)
+    _last_warm_up: float = float("-inf")
 
     @classmethod
     def create(
@@ -183,9 +191,19 @@ class Services:
         return self.settings.home / "uploads"
 
     def warm_up(self) -> None:
-        """Read the index and load the model now (called on a background thread at startup).
+        """Read the index and load the model now (called on a background thread at startup, and again by
+        `retry_failed_warm_up`). One at a time: a call while another runs returns at once.
 
         Errors are kept, in Vietnamese, for /readyz; requests still retry the loads themselves."""
+        if not self._warming.acquire(blocking=False):
+            return
+        try:
+            self._warm_up()
+        finally:
+            self._last_warm_up = time.monotonic()
+            self._warming.release()
+
+    def _warm_up(self) -> None:
         errors: list[str] = []
         try:
             library = self.library.get()
@@ -194,18 +212,31 @@ class Services:
             self.index_ready = True
             log.info("warm-up: index read, %d documents", self.index_documents)
         except Exception as exc:
+            self.index_ready = False
             log.warning("warm-up: index failed: %s", exc)
             errors.append(f"Không đọc được chỉ mục: {_message(exc)}")
         try:
-            self.pipeline.get()
-            self.load_model()
-            self.model_loaded = True
-            log.info("warm-up: model loaded")
+            if not self.model_loaded:
+                self.pipeline.get()
+                self.load_model()
+                self.model_loaded = True
+                log.info("warm-up: model loaded")
         except Exception as exc:
             log.warning("warm-up: model failed: %s", exc)
             errors.append(f"Không nạp được mô hình: {_message(exc)}")
         self.startup_error = " ".join(errors)
         self.warmed.set()
+
+    def retry_failed_warm_up(self) -> bool:
+        """Start another warm-up in the background when the last one failed and `retry_warm_up_s` has passed
+        since it ended; True when one was started. /readyz keeps the last result until it finishes."""
+        failed = self.warmed.is_set() and bool(self.startup_error)
+        if not failed or time.monotonic() - self._last_warm_up < self.retry_warm_up_s:
+            return False
+        if self._warming.locked():
+            return False
+        threading.Thread(target=self.warm_up, name="troly-warm-up-retry", daemon=True).start()
+        return True
 
     def readiness(self) -> dict[str, bool]:
         """Per check: warm-up finished it without error (all false while warm-up runs)."""

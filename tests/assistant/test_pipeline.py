@@ -322,3 +322,27 @@ def test_the_model_reads_an_unaccented_question_with_restored_diacritics(
     assert "Câu hỏi: xã Hòa An lắp đặt bao nhiêu camera an ninh" in prompt and typed not in prompt
     assert answer.question == typed and retriever.queries == [typed]  # retrieval folds accents itself
     assert answer.text == "Xã đã lắp đặt 1.320 camera an ninh [1]."
+
+
+def test_a_follow_up_that_refers_back_gets_the_previous_subject() -> None:
+    history = [
+        ChatMessage(role="user", content="Chủ tịch UBND TP Cần Thơ tại lễ ký kết với VNPT là ai?"),
+        ChatMessage(role="assistant", content="Chủ tịch UBND TP Cần Thơ Trần Văn Lâu [1]."),
+    ]
+    assert condense("Ông ấy cho biết dân số bao nhiêu?", history) == (
+        "Ông ấy cho biết dân số bao nhiêu (UBND TP Cần Thơ)?"
+    )
+    assert condense("o do co bao nhieu xa", history) == "o do co bao nhieu xa (UBND TP Cần Thơ)?"
+    # A question naming its own subject, or not pointing back, is left alone.
+    assert condense("Ở Quảng Trị có bao nhiêu xã?", history) == "Ở Quảng Trị có bao nhiêu xã?"
+    assert condense("Dân số là bao nhiêu?", history) == "Dân số là bao nhiêu?"
+    # In a chain, the subject is the latest one: Quảng Trị after "còn Quảng Trị thì sao?".
+    chain = [
+        ChatMessage(role="user", content="Lễ ký kết giữa VNPT và tỉnh Cần Thơ diễn ra ở đâu?"),
+        ChatMessage(role="user", content="còn Quảng Trị thì sao?"),
+        ChatMessage(role="user", content="Tỉnh này có bao nhiêu xã?"),
+    ]
+    assert condense("Thỏa thuận đó ký ngày nào?", chain) == "Thỏa thuận đó ký ngày nào (Quảng Trị)?"
+    # A previous question typed in lower case lends no names: nothing is guessed.
+    lower = [ChatMessage(role="user", content="le ky ket voi can tho o dau")]
+    assert condense("o do co bao nhieu xa?", lower) == "o do co bao nhieu xa?"

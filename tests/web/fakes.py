@@ -112,6 +112,7 @@ class FakePipeline:
         *,
         k: int | None = None,
         filters: Any = None,
+        options: Any = None,
     ) -> Iterator[AnswerEvent]:
         self.histories.append(list(history))
         self.started.release()

@@ -24,6 +24,7 @@ class FailingPipeline:
         *,
         k: int | None = None,
         filters: Any = None,
+        options: Any = None,
     ) -> Iterator[AnswerEvent]:
         yield TokenEvent(text="Theo ")
         raise ChatModelError("connection refused")

@@ -56,7 +56,7 @@ class EndlessPipeline:
         self.closed = threading.Event()
 
     def stream(
-        self, question: str, history: Any = (), *, k: Any = None, filters: Any = None
+        self, question: str, history: Any = (), *, k: Any = None, filters: Any = None, options: Any = None
     ) -> Iterator[AnswerEvent]:
         try:
             while True:

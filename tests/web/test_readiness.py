@@ -169,3 +169,41 @@ def test_document_count_follows_uploads(settings: Settings) -> None:
         assert services.readiness_detail() == ""
     finally:
         services.close()
+
+
+def test_a_failed_warm_up_is_tried_again_once_the_cause_is_fixed(
+    settings: Settings, indexed: Library
+) -> None:
+    model = LoadingModel(ChatModelError("Không tìm thấy tệp mô hình qwen.gguf"))
+    services = Services.create(
+        settings, db=Database(settings.db_path), library=Library.open(settings), model=model
+    )
+    services.retry_warm_up_s = 0.0
+    try:
+        with serve_in_background(create_app(settings, services)) as url:
+            assert _settled_readyz(url).status_code == 503
+            model.error = None  # the operator ran `troly models --prepare`
+            deadline = time.monotonic() + 30
+            while (response := httpx.get(f"{url}/readyz", timeout=10)).status_code != 200:
+                assert time.monotonic() < deadline, response.text
+                time.sleep(0.05)
+        assert response.json()["checks"] == {"index": True, "model": True}
+        assert response.json()["detail"] == ""
+        loads = model.loads
+        assert not services.retry_failed_warm_up() and model.loads == loads  # ready: nothing more to do
+    finally:
+        services.close()
+
+
+def test_retries_are_spaced(settings: Settings) -> None:
+    services = Services.create(
+        settings, db=Database(settings.db_path), library=BrokenLibrary(), model=LoadingModel()
+    )
+    try:
+        services.warm_up()
+        assert services.startup_error
+        assert not services.retry_failed_warm_up()  # within retry_warm_up_s of the last attempt
+        services.retry_warm_up_s = 0.0
+        assert services.retry_failed_warm_up()
+    finally:
+        services.close()

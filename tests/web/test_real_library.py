@@ -158,13 +158,25 @@ def test_openai_stream_sends_only_verified_text(
     assert text == REFUSAL_TEXT
     assert (chunks[-1].model_extra or {})["citations"] == []
 
+    settings = server.services.settings
+    assert model.history[-1].max_tokens == settings.llm.max_tokens
+    assert model.history[-1].temperature == settings.llm.temperature
+
     model.enqueue("Năm 2022 có 120 hộ tham gia mô hình [1].")
     completion = client.chat.completions.create(
         model="troly",
         messages=[
             {"role": "user", "content": "Năm 2022 có bao nhiêu hộ tham gia nông nghiệp số ở Phong Điền?"}
         ],
+        max_tokens=64,
+        temperature=0.2,
     )
     content = completion.choices[0].message.content or ""
     assert "120" in content
     assert (completion.model_extra or {})["citations"][0]["source"] == "nong-nghiep-so.txt"
+    # The client's generation parameters reach the model for this answer only.
+    assert (model.history[-1].max_tokens, model.history[-1].temperature) == (64, 0.2)
+    with pytest.raises(openai.UnprocessableEntityError):
+        client.chat.completions.create(
+            model="troly", messages=[{"role": "user", "content": "Phong Điền?"}], temperature=5.0
+        )

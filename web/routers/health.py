@@ -19,7 +19,9 @@ def healthz() -> Health:
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
 def readyz(services: ServicesDep) -> JSONResponse:
     """200 once warm-up has read the index and loaded the model; 503 with the reason (`detail`) while it
-    runs or when it failed. `documents` is the number of indexed documents (0: ready, but empty)."""
+    runs or when it failed (a failed warm-up is tried again, in the background, at most every
+    `retry_warm_up_s`). `documents` is the number of indexed documents (0: ready, but empty)."""
+    services.retry_failed_warm_up()
     checks = services.readiness()
     ready = all(checks.values())
     body = Health(status="ok" if ready else "not_ready", checks=checks, detail=services.readiness_detail())

@@ -1,7 +1,8 @@
 """POST /v1/chat/completions, OpenAI-compatible so existing clients and SDKs work unchanged.
 
 The last user message is the question, earlier user/assistant messages its history; system messages
-are ignored (troly has its own prompt). Citations travel in an extra top-level `citations` field; when
+are ignored (troly has its own prompt). `max_tokens` (or `max_completion_tokens`) and `temperature` apply to
+this answer's generation; the checks after it are the same. Citations travel in an extra top-level `citations` field; when
 streaming, in the last chunk, which also carries `answer_id` for /v1/feedback.
 `usage` is approximate: prompt words and streamed pieces, not the model's tokenizer counts.
 """
@@ -19,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.events import AnswerEvent, DoneEvent, ErrorEvent
 from assistant.llm.base import ChatMessage
+from assistant.pipeline import GenerationOptions
 from web.answering import AskFlow, Question
 from web.auth import CallerDep, ServicesDep
 from web.errors import ApiError
@@ -46,7 +48,8 @@ async def chat_completions(
     flow = AskFlow(services)
     messages = _messages(body)
     question = flow.stateless(caller, messages)
-    job = flow.submit(question)
+    limit = body.max_completion_tokens or body.max_tokens
+    job = flow.submit(question, options=GenerationOptions(max_tokens=limit, temperature=body.temperature))
     if body.stream:
         chunks = _chunks(flow, question, job, body.model)
         return StreamingResponse(chunks, media_type=SSE_MEDIA_TYPE, headers=SSE_HEADERS)
