@@ -252,8 +252,17 @@ class Database:
                 (_now(), key_id, action, detail),
             )
 
-    def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:
-        rows = self._query("SELECT at, key_id, action, detail FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+    def audit_log(self, limit: int = 100, action: str | None = None) -> list[dict[str, Any]]:
+        """The newest `limit` entries, newest first; only those of `action` when given."""
+        if action is None:
+            rows = self._query(
+                "SELECT at, key_id, action, detail FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+            )
+        else:
+            rows = self._query(
+                "SELECT at, key_id, action, detail FROM audit WHERE action = ? ORDER BY id DESC LIMIT ?",
+                (action, limit),
+            )
         return [dict(row) for row in rows]
 
 

@@ -25,6 +25,7 @@ from troly.settings import Settings
 from web.db import Database
 from web.queue import GenerationQueue
 from web.ratelimit import RateLimiter
+from web.uploads import recover_uploads
 
 if TYPE_CHECKING:
     from assistant.pipeline import GenerationOptions
@@ -149,6 +150,7 @@ class Services:
     retry_warm_up_s: float = 10.0
     _warming: threading.Lock = field(default_factory=threading.Lock)
     _last_warm_up: float = float("-inf")
+    _uploads_recovered: bool = False
 
     @classmethod
     def create(
@@ -207,6 +209,10 @@ class Services:
         errors: list[str] = []
         try:
             library = self.library.get()
+            if not self._uploads_recovered:
+                with self.write_lock:
+                    recover_uploads(self.uploads_dir, lambda name: _indexed_hash(library, name))
+                self._uploads_recovered = True
             # Reads CURRENT and the live generation (documents, chunks): a damaged index fails here.
             self.index_documents = len(library.documents())
             self.index_ready = True
@@ -274,6 +280,11 @@ class Services:
     def close(self) -> None:
         self.queue.shutdown()
         self.db.close()
+
+
+def _indexed_hash(library: LibraryLike, name: str) -> str | None:
+    document = library.document(name)
+    return None if document is None else document.content_hash
 
 
 def _lazy(value: T | Lazy[T]) -> Lazy[T]:

@@ -6,15 +6,19 @@ Then, under the services' write lock, `install` moves each staged file onto its 
 previous file as a hidden backup) and the caller ingests; `Installed.commit` drops the backup when the
 ingest took the new version, `Installed.rollback` puts the previous file back (or removes the new one
 when there was none), so the file behind an indexed version is never lost to a failed re-upload.
+A crash between those steps is settled by `recover_uploads` when the server warms up.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import logging
 import os
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +32,9 @@ _FORBIDDEN = set('<>:"|?*')
 # Hidden names (safe_filename strips leading dots, so a stored upload can never be called this).
 STAGING_PREFIX = ".partial-"
 BACKUP_PREFIX = ".backup-"
+_BACKUP_NAME = re.compile(re.escape(BACKUP_PREFIX) + r"[0-9a-f]{12}-(?P<name>.+)")
+
+log = logging.getLogger(__name__)
 
 
 def safe_filename(name: str | None) -> str:
@@ -118,7 +125,8 @@ def install(staged: StagedUpload, folder: Path) -> Installed:
     target = folder / staged.name
     backup: Path | None = None
     if target.exists():
-        backup = folder / f"{BACKUP_PREFIX}{uuid.uuid4().hex}"
+        # The name says whose backup it is, so `recover_uploads` can settle it after a crash.
+        backup = folder / f"{BACKUP_PREFIX}{uuid.uuid4().hex[:12]}-{staged.name}"
         os.replace(target, backup)
     try:
         os.replace(staged.path, target)
@@ -127,3 +135,45 @@ def install(staged: StagedUpload, folder: Path) -> Installed:
             os.replace(backup, target)
         raise
     return Installed(staged, target, backup)
+
+
+def recover_uploads(folder: Path, indexed_hash: Callable[[str], str | None]) -> list[str]:
+    """Settle what a crash in the middle of an upload left in `folder` (call under the write lock, before
+    serving uploads): staged files are deleted (they were never installed); a backup is deleted when the
+    file on its name is the indexed version, and put back when it is itself the indexed version or the only
+    copy. Otherwise both are kept and reported. `indexed_hash(name)` is the indexed document's sha256.
+    Returns one line per action, for the log."""
+    notes: list[str] = []
+    if not folder.is_dir():
+        return notes
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(STAGING_PREFIX):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            notes.append(f"deleted unfinished upload {path.name}")
+            continue
+        match = _BACKUP_NAME.fullmatch(path.name)
+        if match is None or not path.is_file():
+            continue
+        name = match["name"]
+        target = folder / name
+        indexed = indexed_hash(name)
+        if target.is_file() and indexed is not None and _sha256(target) == indexed:
+            path.unlink()
+            notes.append(f"{name}: new version is indexed, backup deleted")
+        elif not target.exists() or (indexed is not None and _sha256(path) == indexed):
+            os.replace(path, target)
+            notes.append(f"{name}: previous version put back")
+        else:
+            notes.append(f"{name}: kept both {name} and {path.name} (neither is the indexed version)")
+    for note in notes:
+        log.warning("upload recovery: %s", note)
+    return notes
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(_CHUNK_BYTES), b""):
+            digest.update(block)
+    return digest.hexdigest()

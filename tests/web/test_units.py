@@ -102,6 +102,26 @@ def test_keys_cli_create_list_revoke(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert again.exit_code != 0
 
 
+def test_audit_cli_reads_what_the_api_recorded(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import troly.cli  # noqa: F401  (registers the command groups)
+    from troly.cli.app import app
+
+    asked = httpx.post(
+        f"{server.url}/v1/ask", json={"question": "Lịch tiếp công dân xã?"}, headers=server.auth(), timeout=30
+    )
+    assert asked.status_code == 200, asked.text
+    monkeypatch.setenv("TROLY_HOME", str(server.services.settings.home))
+    runner = CliRunner()
+    result = runner.invoke(app, ["audit", "--json", "--action", "ask"])
+    assert result.exit_code == 0, result.output
+    entries = [json.loads(line) for line in result.output.splitlines()]
+    assert entries[0]["action"] == "ask" and entries[0]["detail"] == "Lịch tiếp công dân xã?"
+    assert entries[0]["key_id"] is not None
+    table = runner.invoke(app, ["audit", "-n", "1"])
+    assert "Lịch tiếp công dân xã?" in table.output and "troly_" not in table.output
+    assert runner.invoke(app, ["audit", "--action", "xoa"]).exit_code != 0
+
+
 def test_chunked_body_over_the_limit_is_413(server: LiveServer) -> None:
     def body() -> Iterator[bytes]:
         for _ in range(3):

@@ -3,6 +3,7 @@ changes nothing; concurrent uploads of one name leave disk and index agreeing.""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,9 @@ import httpx
 import pytest
 
 from index.library import Library
+from web.db import Database
+from web.services import Services
+from web.uploads import BACKUP_PREFIX, STAGING_PREFIX, recover_uploads
 
 from .conftest import LiveServer, ServerFactory, live_server, make_settings
 from .fakes import FakeLibrary, FakePipeline
@@ -130,3 +134,47 @@ def test_concurrent_uploads_of_one_name_leave_disk_and_index_agreeing(
     uploads = server.services.uploads_dir
     assert _listing(uploads) == ["tb.txt"]
     assert (uploads / "tb.txt").read_text(encoding="utf-8") == fake_library.texts["tb.txt"]
+
+
+def test_recovery_settles_what_a_crash_mid_upload_left(tmp_path: Path) -> None:
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    old, new = GOOD, GOOD + "\n\nBản mới.".encode()
+    indexed = {"a.txt": hashlib.sha256(new).hexdigest(), "b.txt": hashlib.sha256(old).hexdigest()}
+    # a.txt: the crash came after the new version was indexed; b.txt: before; c.txt: the only copy is the
+    # backup; d.txt: neither copy is indexed (kept, and reported).
+    for name, current, backup in (("a.txt", new, old), ("b.txt", new, old), ("d.txt", new, old)):
+        (folder / name).write_bytes(current)
+        (folder / f"{BACKUP_PREFIX}0123456789ab-{name}").write_bytes(backup)
+    (folder / f"{BACKUP_PREFIX}0123456789ab-c.txt").write_bytes(old)
+    (folder / f"{STAGING_PREFIX}4f2a").write_bytes(b"half an upload")
+
+    notes = recover_uploads(folder, indexed.get)
+
+    assert (folder / "a.txt").read_bytes() == new
+    assert (folder / "b.txt").read_bytes() == old
+    assert (folder / "c.txt").read_bytes() == old
+    assert (folder / "d.txt").read_bytes() == new
+    assert _listing(folder) == [f"{BACKUP_PREFIX}0123456789ab-d.txt", "a.txt", "b.txt", "c.txt", "d.txt"]
+    kept = [note for note in notes if note.startswith("d.txt: kept both")]
+    assert len(kept) == 1 and any(".partial-4f2a" in note for note in notes)
+    assert recover_uploads(folder, indexed.get) == kept  # settled: only the undecidable one is left
+
+
+def test_warm_up_recovers_the_uploads_folder_from_the_index(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "home")
+    library = Library.open(settings)
+    folder = settings.home / "uploads"
+    folder.mkdir(parents=True)
+    (folder / "tb.txt").write_bytes(GOOD)
+    library.ingest([folder / "tb.txt"])
+    # A crash while re-uploading tb.txt: the new bytes are on the name, the indexed ones in a backup.
+    (folder / "tb.txt").rename(folder / f"{BACKUP_PREFIX}0123456789ab-tb.txt")
+    (folder / "tb.txt").write_bytes(b"ban moi chua nap")
+    services = Services.create(settings, db=Database(settings.db_path), library=library, model=None)
+    try:
+        services.warm_up()
+    finally:
+        services.close()
+    assert _listing(folder) == ["tb.txt"] and (folder / "tb.txt").read_bytes() == GOOD
+    assert library.ingest([folder / "tb.txt"]).counts["skipped"] == 1  # disk and index agree again

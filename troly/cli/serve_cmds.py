@@ -1,8 +1,9 @@
-"""`troly serve` and `troly keys create|list|revoke`."""
+"""`troly serve`, `troly keys create|list|revoke` and `troly audit`."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Literal
 
 import typer
 
@@ -84,3 +85,37 @@ def revoke_key(ctx: typer.Context, key_id: Annotated[int, typer.Argument(metavar
     if not revoked:
         raise TrolyError(f"Không có khóa đang hoạt động với id {key_id}.", code="key_not_found")
     console.print(f"Đã thu hồi khóa #{key_id}.")
+
+
+@app.command()
+def audit(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100_000, help="Số mục mới nhất.")] = 50,
+    action: Annotated[
+        Literal["ask", "upload", "delete", "feedback"] | None,
+        typer.Option("--action", help="Chỉ một loại: ask, upload, delete, feedback."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In JSON (mỗi mục một dòng).")] = False,
+) -> None:
+    """Nhật ký của máy chủ: khóa nào hỏi, tải lên, xóa gì và khi nào (mới nhất trước; không có khóa)."""
+    from web.db import Database
+
+    db = Database(settings_from(ctx).db_path)
+    try:
+        entries = db.audit_log(limit, action)
+    finally:
+        db.close()
+    if as_json:
+        for entry in entries:
+            typer.echo(json.dumps(entry, ensure_ascii=False))
+        return
+    if not entries:
+        console.print("Nhật ký trống.")
+    for entry in entries:
+        key = f"#{entry['key_id']}" if entry["key_id"] is not None else "-"
+        console.print(
+            f"{entry['at']}\t{key}\t{entry['action']}\t{entry['detail']}",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
