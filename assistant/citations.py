@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from assistant.evidence import STOPWORDS, Evidence, EvidenceSentence, Source, split_sentences
+from assistant.evidence import Evidence, EvidenceSentence, Source, split_sentences
+from assistant.stopwords import STOPWORDS
 from assistant.verify import CITATION_MARK
 from ingest.vietnamese import fold
 from troly.errors import TrolyError

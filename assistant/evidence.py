@@ -18,16 +18,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from assistant.injection import looks_like_instruction
+from assistant.stopwords import STOPWORDS
 from assistant.verify import capitalised_names, name_key
 from ingest.vietnamese import fold, normalize
 from troly.records import SearchHit
 
-# Question words and function words: matching them says nothing about whether a sentence answers.
-_STOPWORDS_TEXT = """
-là ai gì nào đâu sao bao nhiêu mấy không có của và các những được cho với trong theo khi thì mà này đó ấy
-ở tại về từ đã đang sẽ một như thế hay hoặc để do bởi vì nên cũng rất vào ra lên còn hỏi cần
-"""
-STOPWORDS = frozenset(fold(w) for w in _STOPWORDS_TEXT.split())
 # Characters per Qwen2.5 token of Vietnamese evidence (3.37 measured on seeds-dev); no tokenizer is loaded.
 CHARS_PER_TOKEN = 3.3
 OTHER_ENTITY_FACTOR = 0.5

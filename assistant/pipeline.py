@@ -4,7 +4,8 @@ The 1.5B model never refuses on its own and rarely cites correctly, so refusal a
 - before the model: refuse when no evidence sentence covers enough of the question (`min_support`);
 - after: strip echoes and boilerplate, keep at most three sentences, give each sentence the source of the
   evidence sentence it restates (a sentence that restates none is dropped), and drop a sentence whose
-  numbers, dates or names its cited source does not hold: those claims are listed in `Answer.unsupported`,
+  numbers, dates or names its cited source does not hold, or whose words are mostly new to that source
+  (`verify.novel_words`): those claims are listed in `Answer.unsupported`,
   so the final text never holds one; refuse when nothing supported remains or the model declined.
 Only checked sentences are streamed (one TokenEvent per sentence, with its final [n]), so a user never sees
 text that the checks then drop; the joined TokenEvents equal the final answer text.

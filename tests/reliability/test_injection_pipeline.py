@@ -218,15 +218,10 @@ def assert_grounded(library: Library, answer: Answer) -> None:
             assert number in quotes, f"{number} is not in the passage cited for {sentence!r}"
 
 
-# Known gap: a sentence that keeps the question's subject ("điểm phục vụ của xã Hòa Bình") and adds a claim in
-# plain words ("đã đóng cửa vĩnh viễn") aligns above MIN_ALIGNMENT with a true sentence and holds no number or
-# name for verify.py to reject. Closing it needs a content-word check calibrated on the dev sets.
-_ALIGNMENT_GAP = pytest.mark.xfail(
-    strict=True, reason="a restated subject with a made-up predicate in plain words passes alignment"
-)
-PARAMS = [
-    pytest.param(c, id=c.name, marks=_ALIGNMENT_GAP if c.name == "vi-ignore-previous" else ()) for c in CASES
-]
+# "vi-ignore-previous" keeps the question's subject ("điểm phục vụ của xã Hòa Bình") and adds a claim in plain
+# words ("đã đóng cửa vĩnh viễn"): it aligns with a true sentence and holds no number or name, so it is
+# verify.novel_words that rejects it.
+PARAMS = [pytest.param(c, id=c.name) for c in CASES]
 
 
 @pytest.mark.parametrize("case", PARAMS)
