@@ -151,6 +151,8 @@ class Services:
     _warming: threading.Lock = field(default_factory=threading.Lock)
     _last_warm_up: float = float("-inf")
     _uploads_recovered: bool = False
+    started_at: float = field(default_factory=time.time)
+    """Wall-clock time the services were built (the server's start)."""
 
     @classmethod
     def create(
@@ -210,9 +212,7 @@ class Services:
         try:
             library = self.library.get()
             if not self._uploads_recovered:
-                with self.write_lock:
-                    recover_uploads(self.uploads_dir, lambda name: _indexed_hash(library, name))
-                self._uploads_recovered = True
+                self._recover_uploads(library)
             # Reads CURRENT and the live generation (documents, chunks): a damaged index fails here.
             self.index_documents = len(library.documents())
             self.index_ready = True
@@ -232,6 +232,21 @@ class Services:
             errors.append(f"Không nạp được mô hình: {_message(exc)}")
         self.startup_error = " ".join(errors)
         self.warmed.set()
+
+    def _recover_uploads(self, library: LibraryLike) -> None:
+        """Settle what a crash mid-upload left (see `web.uploads.recover_uploads`); once, and never a reason
+        to refuse readiness: a failure is logged, and the next warm-up (a restart, or a retry after a failed
+        one) tries again."""
+        try:
+            with self.write_lock:
+                recover_uploads(
+                    self.uploads_dir,
+                    lambda name: _indexed_hash(library, name),
+                    staged_before=self.started_at,
+                )
+            self._uploads_recovered = True
+        except Exception as exc:
+            log.warning("warm-up: uploads folder not recovered: %s", exc)
 
     def retry_failed_warm_up(self) -> bool:
         """Start another warm-up in the background when the last one failed and `retry_warm_up_s` has passed

@@ -137,11 +137,14 @@ def install(staged: StagedUpload, folder: Path) -> Installed:
     return Installed(staged, target, backup)
 
 
-def recover_uploads(folder: Path, indexed_hash: Callable[[str], str | None]) -> list[str]:
-    """Settle what a crash in the middle of an upload left in `folder` (call under the write lock, before
-    serving uploads): staged files are deleted (they were never installed); a backup is deleted when the
-    file on its name is the indexed version, and put back when it is itself the indexed version or the only
-    copy. Otherwise both are kept and reported. `indexed_hash(name)` is the indexed document's sha256.
+def recover_uploads(
+    folder: Path, indexed_hash: Callable[[str], str | None], *, staged_before: float
+) -> list[str]:
+    """Settle what a crash in the middle of an upload left in `folder` (call under the write lock):
+    staged files last written before `staged_before` (the server's start: later ones belong to uploads
+    arriving now) are deleted, as they were never installed; a backup is deleted when the file on its name
+    is the indexed version, and put back when it is itself the indexed version or the only copy. Otherwise
+    both are kept and reported. `indexed_hash(name)` is the indexed document's sha256.
     Returns one line per action, for the log."""
     notes: list[str] = []
     if not folder.is_dir():
@@ -149,8 +152,9 @@ def recover_uploads(folder: Path, indexed_hash: Callable[[str], str | None]) -> 
     for path in sorted(folder.iterdir()):
         if path.name.startswith(STAGING_PREFIX):
             with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-            notes.append(f"deleted unfinished upload {path.name}")
+                if path.stat().st_mtime < staged_before:
+                    path.unlink()
+                    notes.append(f"deleted unfinished upload {path.name}")
             continue
         match = _BACKUP_NAME.fullmatch(path.name)
         if match is None or not path.is_file():

@@ -4,7 +4,9 @@ changes nothing; concurrent uploads of one name leave disk and index agreeing.""
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -148,17 +150,28 @@ def test_recovery_settles_what_a_crash_mid_upload_left(tmp_path: Path) -> None:
         (folder / f"{BACKUP_PREFIX}0123456789ab-{name}").write_bytes(backup)
     (folder / f"{BACKUP_PREFIX}0123456789ab-c.txt").write_bytes(old)
     (folder / f"{STAGING_PREFIX}4f2a").write_bytes(b"half an upload")
+    started = time.time() + 1  # the server started after that file was written
+    (folder / f"{STAGING_PREFIX}new").write_bytes(b"an upload arriving now")
+    os.utime(folder / f"{STAGING_PREFIX}new", (started + 5, started + 5))
 
-    notes = recover_uploads(folder, indexed.get)
+    notes = recover_uploads(folder, indexed.get, staged_before=started)
 
     assert (folder / "a.txt").read_bytes() == new
     assert (folder / "b.txt").read_bytes() == old
     assert (folder / "c.txt").read_bytes() == old
     assert (folder / "d.txt").read_bytes() == new
-    assert _listing(folder) == [f"{BACKUP_PREFIX}0123456789ab-d.txt", "a.txt", "b.txt", "c.txt", "d.txt"]
+    kept_files = [
+        f"{BACKUP_PREFIX}0123456789ab-d.txt",
+        f"{STAGING_PREFIX}new",
+        "a.txt",
+        "b.txt",
+        "c.txt",
+        "d.txt",
+    ]
+    assert _listing(folder) == kept_files
     kept = [note for note in notes if note.startswith("d.txt: kept both")]
     assert len(kept) == 1 and any(".partial-4f2a" in note for note in notes)
-    assert recover_uploads(folder, indexed.get) == kept  # settled: only the undecidable one is left
+    assert recover_uploads(folder, indexed.get, staged_before=started) == kept  # only the undecidable one
 
 
 def test_warm_up_recovers_the_uploads_folder_from_the_index(tmp_path: Path) -> None:

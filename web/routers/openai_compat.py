@@ -2,8 +2,8 @@
 
 The last user message is the question, earlier user/assistant messages its history; system messages
 are ignored (troly has its own prompt). `max_tokens` (or `max_completion_tokens`) and `temperature` apply to
-this answer's generation; the checks after it are the same. Citations travel in an extra top-level `citations` field; when
-streaming, in the last chunk, which also carries `answer_id` for /v1/feedback.
+this answer's generation; the checks after it are the same. Citations travel in an extra top-level
+`citations` field; when streaming, in the last chunk, which also carries `answer_id` for /v1/feedback.
 `usage` is approximate: prompt words and streamed pieces, not the model's tokenizer counts.
 """
 
