@@ -7,18 +7,18 @@ Two kinds of follow-up are recognised:
   previous question's subject; that question's names are added in brackets ("... (UBND TP Cần Thơ)?"), which
   is what retrieval needs to find the right document.
 Each earlier user turn is made standalone the same way, in order, so a chain of follow-ups keeps its subject.
-A question that is neither is returned unchanged. Names are found by their capitals, so a previous question
-typed all in lower case lends none.
+A question that is neither is returned unchanged. Names are found by their capitals, or, in a previous
+question typed in lower case ("le ky ket voi can tho o dau"), by the names the indexed documents write
+(`known_names`, from `Library.corpus_names`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from assistant.llm.base import ChatMessage
-from assistant.verify import capitalised_names
-from ingest.vietnamese import fold
+from ingest.vietnamese import capitalised_names, fold
 
 # Folded openings and endings of an elliptical follow-up.
 _LEAD = re.compile(r"^\s*(con|the con|vay con|va|con ve|the|vay)\s+", re.IGNORECASE)
@@ -55,31 +55,39 @@ def refers_back(question: str) -> bool:
     return _REFERS_BACK.search(fold(question)) is not None and not capitalised_names(question)
 
 
-def condense(question: str, history: Sequence[ChatMessage]) -> str:
-    """A standalone question, given the conversation so far (earlier user turns made standalone in order)."""
+NameFinder = Callable[[str], list[str]]
+
+
+def condense(question: str, history: Sequence[ChatMessage], known_names: NameFinder | None = None) -> str:
+    """A standalone question, given the conversation so far (earlier user turns made standalone in order).
+    `known_names(text)` finds proper names in text typed without capitals."""
+
+    def names_of(text: str) -> list[str]:
+        return capitalised_names(text) or (known_names(text) if known_names is not None else [])
+
     previous: str | None = None
     for message in history:
         if message.role == "user" and message.content.strip():
-            previous = _standalone(message.content, previous)
-    return _standalone(question, previous)
+            previous = _standalone(message.content, previous, names_of)
+    return _standalone(question, previous, names_of)
 
 
-def _standalone(question: str, previous: str | None) -> str:
+def _standalone(question: str, previous: str | None, names_of: NameFinder) -> str:
     if previous is None:
         return question
     entity = follow_up_entity(question)
     if entity is not None:
-        return _with_subject(previous, entity)
+        return _with_subject(previous, entity, names_of)
     if refers_back(question):
-        names = list(dict.fromkeys(capitalised_names(previous)))
+        names = list(dict.fromkeys(names_of(previous)))
         if names:
             return f"{question.strip().rstrip(' ?.')} ({', '.join(names)})?"
     return question
 
 
-def _with_subject(previous: str, entity: str) -> str:
+def _with_subject(previous: str, entity: str, names_of: NameFinder) -> str:
     """The previous question with its last name replaced by `entity` (or `entity` added in brackets)."""
-    names = [n for n in capitalised_names(previous) if fold(n) not in ("vnpt",)]
+    names = [n for n in names_of(previous) if fold(n) not in ("vnpt",)]
     if names:
         target = names[-1]
         index = previous.rfind(target)

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 from assistant.injection import looks_like_instruction
 from assistant.stopwords import STOPWORDS
-from assistant.verify import capitalised_names, name_key
-from ingest.vietnamese import fold, normalize
+from assistant.verify import name_key
+from ingest.vietnamese import capitalised_names, fold, normalize
 from troly.records import SearchHit
 
 # Characters per Qwen2.5 token of Vietnamese evidence (3.37 measured on seeds-dev); no tokenizer is loaded.

@@ -57,6 +57,10 @@ class Retriever(Protocol):
         """The text with diacritics restored when typed without them (else unchanged)."""
         ...
 
+    def corpus_names(self, text: str) -> list[str]:
+        """Proper names of the indexed documents that `text` holds, as written in `text`."""
+        ...
+
 
 @dataclass(frozen=True)
 class GenerationOptions:
@@ -204,7 +208,7 @@ class AnswerPipeline:
         options: GenerationOptions,
     ) -> Iterator[AnswerEvent]:
         started = time.perf_counter()
-        standalone = normalize(condense(question, history))
+        standalone = normalize(condense(question, history, self.retriever.corpus_names))
         hits = self.retriever.search(standalone, k or self.settings.retrieval.k, filters)
         asked = self.retriever.restore_accents(standalone)
         draft = _Draft(question, standalone, asked, hits, started, {"retrieve": _ms(started)}, options)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from assistant.stopwords import is_stopword
-from ingest.vietnamese import fold, normalize
+from ingest.vietnamese import capitalised_names, fold, normalize
 
 CITATION_MARK = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
 _NUMBER = re.compile(r"(?<![\w])\d+(?:[.,/-]\d+)*(?![\w/-])")
@@ -70,29 +70,6 @@ def claims(sentence: str) -> list[Claim]:
     found = [Claim(canonical_number(raw), "number") for raw in _NUMBER.findall(text)]
     found += [Claim(name, "name") for name in capitalised_names(text)]
     return found
-
-
-def capitalised_names(text: str) -> list[str]:
-    """Runs of two or more capitalised words separated by spaces only ("Trần Văn Lâu", "UBND TP Cần Thơ")."""
-    names: list[str] = []
-    run: list[re.Match[str]] = []
-    for match in _WORD.finditer(text):
-        joined = bool(run) and text[run[-1].end() : match.start()].isspace()
-        if match.group(0)[0].isupper() and not match.group(0).isdigit():
-            if run and not joined:
-                _flush(run, text, names)
-                run = []
-            run.append(match)
-        else:
-            _flush(run, text, names)
-            run = []
-    _flush(run, text, names)
-    return names
-
-
-def _flush(run: list[re.Match[str]], text: str, names: list[str]) -> None:
-    if len(run) >= 2:
-        names.append(text[run[0].start() : run[-1].end()])
 
 
 def _number_supported(value: str, numbers: set[str]) -> bool:

@@ -27,7 +27,7 @@ from index.faiss_store import FaissStore
 from index.fusion import Fused, Ranking, rrf_fusion, single, weighted_fusion
 from index.ingestion import IngestProgress, ProgressCallback, load_recorded, plan_ingest
 from index.snapshot import EmbedderInfo, FileState, Generation, SnapshotData, SnapshotStore
-from index.text import AccentRestorer, QueryTokens, document_tokens, query_tokens
+from index.text import AccentRestorer, NameLexicon, QueryTokens, document_tokens, query_tokens
 from ingest.vietnamese import has_diacritics, normalize
 from troly.errors import IndexCorruptError, TrolyError
 from troly.records import Chunk, Document, IngestOutcome, IngestStatus, SearchHit
@@ -109,12 +109,19 @@ class _Live:
     chunks: list[Chunk]
     positions: dict[str, int]
     restorer: AccentRestorer | None = None
+    lexicon: NameLexicon | None = None
 
     def accent_restorer(self) -> AccentRestorer:
         """Built on the first unaccented question, from the indexed texts."""
         if self.restorer is None:
             self.restorer = AccentRestorer(embed_text(c) for c in self.chunks)
         return self.restorer
+
+    def name_lexicon(self) -> NameLexicon:
+        """Built on the first follow-up that needs it, from the indexed texts."""
+        if self.lexicon is None:
+            self.lexicon = NameLexicon(c.text for c in self.chunks)
+        return self.lexicon
 
     @classmethod
     def load(cls, generation: Generation) -> _Live:
@@ -184,6 +191,14 @@ class Library:
         if live is None or not live.chunks or has_diacritics(text):
             return text
         return live.accent_restorer().restore(text, keep_case=True)
+
+    def corpus_names(self, text: str) -> list[str]:
+        """Proper names of the indexed texts that `text` holds, however it is typed ("can tho" -> the
+        "can tho" of the text); see `index.text.NameLexicon`."""
+        live = self._generation()
+        if live is None or not live.chunks:
+            return []
+        return live.name_lexicon().find(text)
 
     def chunks(self, doc_id: str | None = None) -> list[Chunk]:
         live = self._generation()

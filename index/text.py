@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 
-from ingest.vietnamese import fold, has_diacritics, normalize, syllables
+from ingest.vietnamese import capitalised_spans, fold, has_diacritics, normalize, syllables
 
 FOLDED_PREFIX = "~"
 
@@ -173,3 +173,43 @@ def _case_like(typed: str, restored: str) -> str:
     if typed[:1].isupper():
         return restored[:1].upper() + restored[1:]
     return restored
+
+
+class NameLexicon:
+    """Proper names the corpus writes (two to five capitalised syllables: "Cần Thơ", "Quảng Trị", "Trần Văn
+    Lâu"), found again in text typed in lower case and without diacritics ("le ky ket voi can tho").
+
+    A name counts only when the corpus writes it at least once inside a sentence (after a lower-case word),
+    so sentence openings such as "Theo Chủ" are not taken for names."""
+
+    MAX_SYLLABLES = 5
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self._names: set[tuple[str, ...]] = set()
+        for text in texts:
+            for start, end in capitalised_spans(text):
+                before = text[:start].rstrip()
+                if not before or not before[-1].isalpha() or not before[-1].islower():
+                    continue  # at a sentence, line or clause opening: may be capitalised only for that
+                words = tuple(fold(w) for w in syllables(text[start:end]))
+                for size in range(2, min(len(words), self.MAX_SYLLABLES) + 1):
+                    self._names.add(words[-size:])  # "UBND TP Cần Thơ" also gives "TP Cần Thơ", "Cần Thơ"
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def find(self, text: str) -> list[str]:
+        """The corpus names in `text`, as written there, longest first where they overlap, in text order."""
+        words = list(_WORD.finditer(text))
+        keys = [fold(m.group(0).lower()) for m in words]
+        found: list[str] = []
+        i = 0
+        while i < len(words):
+            for size in range(min(self.MAX_SYLLABLES, len(words) - i), 1, -1):
+                if tuple(keys[i : i + size]) in self._names:
+                    found.append(text[words[i].start() : words[i + size - 1].end()])
+                    i += size
+                    break
+            else:
+                i += 1
+        return found

@@ -67,3 +67,32 @@ def syllables(text: str) -> list[str]:
 def has_diacritics(text: str) -> bool:
     """True when the text carries any Vietnamese accent or đ, i.e. it was not typed without diacritics."""
     return fold(text) != text.lower()
+
+
+def capitalised_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each run of two or more capitalised words separated by spaces only ("Trần Văn Lâu",
+    "UBND TP Cần Thơ"); digits do not count as capitalised."""
+    spans: list[tuple[int, int]] = []
+    run: list[re.Match[str]] = []
+
+    def flush() -> None:
+        if len(run) >= 2:
+            spans.append((run[0].start(), run[-1].end()))
+
+    for match in _SYLLABLE.finditer(text):
+        joined = bool(run) and text[run[-1].end() : match.start()].isspace()
+        if match.group(0)[0].isupper() and not match.group(0).isdigit():
+            if run and not joined:
+                flush()
+                run = []
+            run.append(match)
+        else:
+            flush()
+            run = []
+    flush()
+    return spans
+
+
+def capitalised_names(text: str) -> list[str]:
+    """The text of each `capitalised_spans` run."""
+    return [text[start:end] for start, end in capitalised_spans(text)]

@@ -85,6 +85,9 @@ class FakeRetriever:
     def restore_accents(self, text: str) -> str:
         return self.restored.get(text, text)
 
+    def corpus_names(self, text: str) -> list[str]:
+        return []
+
 
 @pytest.fixture
 def retriever() -> FakeRetriever:
@@ -346,3 +349,13 @@ def test_a_follow_up_that_refers_back_gets_the_previous_subject() -> None:
     # A previous question typed in lower case lends no names: nothing is guessed.
     lower = [ChatMessage(role="user", content="le ky ket voi can tho o dau")]
     assert condense("o do co bao nhieu xa?", lower) == "o do co bao nhieu xa?"
+
+
+def test_follow_ups_find_names_typed_in_lower_case_with_the_corpus_names() -> None:
+    def known(text: str) -> list[str]:
+        return [n for n in ("can tho", "quang tri") if n in text]
+
+    history = [ChatMessage(role="user", content="le ky ket voi can tho o dau")]
+    assert condense("con quang tri thi sao", history, known) == "le ky ket voi quang tri o dau"
+    assert condense("o do co bao nhieu xa", history, known) == "o do co bao nhieu xa (can tho)?"
+    assert condense("o do co bao nhieu xa", history) == "o do co bao nhieu xa"  # without them: unchanged

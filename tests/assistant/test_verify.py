@@ -2,14 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.verify import (
-    canonical_number,
-    capitalised_names,
-    claims,
-    novel_words,
-    number_forms,
-    unsupported_claims,
-)
+from assistant.verify import canonical_number, claims, novel_words, number_forms, unsupported_claims
+from ingest.vietnamese import capitalised_names
 
 EVIDENCE = (
     "Chiều ngày 6/9, UBND TP. Hồ Chí Minh và VNPT ký thỏa thuận giai đoạn 2025 - 2030. "

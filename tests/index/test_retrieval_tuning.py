@@ -11,7 +11,7 @@ import pytest
 from index.base import EmbedKind, Vectors
 from index.fusion import weighted_fusion
 from index.library import Library
-from index.text import AccentRestorer
+from index.text import AccentRestorer, NameLexicon
 from ingest.vietnamese import syllables
 from tests.index.helpers import HashingEmbedder, settings_for, write_corpus
 
@@ -121,3 +121,22 @@ def test_library_restores_accents_for_the_model_keeping_case(tmp_path: Path) -> 
     library.ingest([write_corpus(tmp_path / "corpus")])
     assert library.restore_accents("Can Tho xep hang thu may?") == "Cần Thơ xếp hạng thứ mấy?"
     assert library.restore_accents("Cần Thơ xếp hạng?") == "Cần Thơ xếp hạng?"  # typed with accents
+
+
+def test_name_lexicon_finds_corpus_names_typed_in_lower_case() -> None:
+    lexicon = NameLexicon(
+        [
+            "Lễ ký kết diễn ra tại UBND TP Cần Thơ. Sau đó tỉnh Quảng Trị cũng ký với VNPT.",
+            "Theo Chủ tịch xã, năm nay xã làm tốt.",  # "Theo Chủ" only opens a sentence: not a name
+        ]
+    )
+    assert lexicon.find("le ky ket voi can tho o dau") == ["can tho"]
+    assert lexicon.find("Lễ ký kết với UBND TP Cần Thơ và quang tri") == ["UBND TP Cần Thơ", "quang tri"]
+    assert lexicon.find("theo chu tich xa") == []
+
+
+def test_library_finds_corpus_names(tmp_path: Path) -> None:
+    library = Library.open(settings_for(tmp_path / "home"), embedder=RecordingEmbedder())
+    assert library.corpus_names("can tho xep hang") == []  # no index yet
+    library.ingest([write_corpus(tmp_path / "corpus")])
+    assert library.corpus_names("can tho xep hang may") == ["can tho"]

@@ -64,6 +64,9 @@ class FakeLibrary:
     def restore_accents(self, text: str) -> str:
         return text
 
+    def corpus_names(self, text: str) -> list[str]:
+        return []
+
     def document(self, doc_id: str) -> Document | None:
         if doc_id not in self.texts:
             return None
