@@ -3,17 +3,16 @@ and writing them adds no claim."""
 
 from __future__ import annotations
 
-from ingest.vietnamese import fold, normalize
+from ingest.vietnamese import WordSet, fold
 
 _STOPWORDS_TEXT = """
 là ai gì nào đâu sao bao nhiêu mấy không có của và các những được cho với trong theo khi thì mà này đó ấy
 ở tại về từ đã đang sẽ một như thế hay hoặc để do bởi vì nên cũng rất vào ra lên còn hỏi cần
 """
 STOPWORDS = frozenset(fold(w) for w in _STOPWORDS_TEXT.split())
-_EXACT = frozenset(normalize(w) for w in _STOPWORDS_TEXT.split())
+_AS_TYPED = WordSet(_STOPWORDS_TEXT.split())
 
 
 def is_stopword(word: str) -> bool:
     """With diacritics compared as written ("cửa" is not "của"); a word typed without any, folded."""
-    lowered = normalize(word).lower()
-    return lowered in _EXACT or (fold(lowered) == lowered and lowered in STOPWORDS)
+    return word in _AS_TYPED

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from assistant.stopwords import is_stopword
-from ingest.vietnamese import capitalised_names, fold, normalize
+from ingest.vietnamese import WordSet, capitalised_names, fold, normalize
 
 CITATION_MARK = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
 _NUMBER = re.compile(r"(?<![\w])\d+(?:[.,/-]\d+)*(?![\w/-])")
@@ -124,17 +124,11 @@ def novel_words(sentence: str, support: str) -> str | None:
     with " … ", when they pass both thresholds above; None otherwise."""
     # Compared with their diacritics: folded, "đóng cửa" would pass as "Đông" + "của". A word written
     # without any (a code, an unaccented source) is compared folded.
-    exact = set(_WORD.findall(normalize(support).lower()))
-    folded = {fold(w) for w in exact}
-
-    def known(word: str) -> bool:
-        lowered = word.lower()
-        return lowered in exact or (fold(lowered) == lowered and lowered in folded)
-
+    known = WordSet(_WORD.findall(normalize(support)))
     text = CITATION_MARK.sub("", normalize(sentence))
     words = list(_WORD.finditer(text))
     content = [m for m in words if not is_stopword(m.group(0)) and not m.group(0).isdigit()]
-    novel = [m for m in content if not known(m.group(0))]
+    novel = [m for m in content if m.group(0) not in known]
     if len(novel) < MIN_NOVEL_SYLLABLES or len(novel) < MIN_NOVEL_SHARE * len(content):
         return None
     runs: list[list[str]] = []

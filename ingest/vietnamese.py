@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
@@ -67,6 +68,21 @@ def syllables(text: str) -> list[str]:
 def has_diacritics(text: str) -> bool:
     """True when the text carries any Vietnamese accent or đ, i.e. it was not typed without diacritics."""
     return fold(text) != text.lower()
+
+
+class WordSet:
+    """Words matched as typed: a word with diacritics exactly ("cửa" is not "của"), a word typed without any
+    against the folded forms ("cua" matches both)."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self._exact = frozenset(normalize(w).lower() for w in words)
+        self._folded = frozenset(fold(w) for w in self._exact)
+
+    def __contains__(self, word: object) -> bool:
+        if not isinstance(word, str):
+            return False
+        lowered = normalize(word).lower()
+        return lowered in self._exact or (not has_diacritics(lowered) and lowered in self._folded)
 
 
 def capitalised_spans(text: str) -> list[tuple[int, int]]:
