@@ -102,14 +102,20 @@ def with_mark(text: str, n: int) -> str:
     return f"{body[:end]} [{n}]{body[end:] or '.'}"
 
 
+UnitLabel = Callable[[str, int, int], "str | None"]
+
+
 def finalize(
-    sentences: Sequence[CitedSentence], document: Callable[[str], Document]
+    sentences: Sequence[CitedSentence],
+    document: Callable[[str], Document],
+    unit_label: UnitLabel | None = None,
 ) -> tuple[str, list[Citation]]:
     """The answer text with its citations numbered 1, 2, ... in order of first use, and the citations.
 
     A number stands for one passage, not one document: two sentences restating different sentences of the same
     document get two numbers, so every claim points at its exact passage. Quotes are cut from the document
-    text itself, so `quote == document.text[start:end]` always holds.
+    text itself, so `quote == document.text[start:end]` always holds. `unit_label(doc_id, start, end)` names
+    the unit the quote lies in ("khoản 2, điểm a").
     """
     numbers: dict[tuple[str, int], int] = {}
     citations: list[Citation] = []
@@ -137,6 +143,7 @@ def finalize(
                     end=quote.end,
                     title=src.title,
                     date=src.date,
+                    unit=unit_label(src.doc_id, quote.start, quote.end) if unit_label else None,
                 )
             )
         parts.append(with_mark(cited.text, numbers[key]))

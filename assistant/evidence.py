@@ -17,11 +17,13 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from assistant.focus import EvidenceHints, adjust_scores, assign_units, unit_matches
 from assistant.injection import looks_like_instruction
 from assistant.stopwords import STOPWORDS
 from assistant.verify import name_key
+from index.abbreviations import expand
 from ingest.vietnamese import capitalised_names, fold, normalize
-from troly.records import SearchHit
+from troly.records import Pillar, SearchHit
 
 # Characters per Qwen2.5 token of Vietnamese evidence (3.37 measured on seeds-dev); no tokenizer is loaded.
 CHARS_PER_TOKEN = 3.3
@@ -112,6 +114,27 @@ class Terms:
             names=tuple(name_key(n) for n in question_names(text)),
         )
 
+    def without(self, words: frozenset[str]) -> Terms:
+        """These terms minus the given folded words and the bigrams and trigrams holding one; unchanged when
+        nothing would be left."""
+        if not words:
+            return self
+
+        def keep(term: str) -> bool:
+            return not any(part in words for part in term.split())
+
+        folded = frozenset(t for t in self.folded if keep(t))
+        if not folded:
+            return self
+        return Terms(
+            exact=frozenset(t for t in self.exact if keep(fold(t))),
+            folded=folded,
+            bigrams=frozenset(t for t in self.bigrams if keep(t)),
+            accented=self.accented,
+            trigrams=frozenset(t for t in self.trigrams if keep(t)),
+            names=self.names,
+        )
+
 
 @dataclass(frozen=True)
 class SentenceMatch:
@@ -183,6 +206,13 @@ class EvidenceSentence:
     text: str
     score: float
     match: SentenceMatch
+    unit: str | None = None
+    """Id of the unit (paragraph, item, point) that holds the sentence (`focus.assign_units`)."""
+    clause: str | None = None
+    """Id of the clause (khoản) it belongs to, in a statute."""
+    lead: bool = False
+    """The clause's first sentence, which states what its points lead to."""
+    pillars: tuple[Pillar, ...] = ()
 
 
 @dataclass
@@ -231,9 +261,12 @@ class Evidence:
         )
 
 
-def candidate_sentences(question: Terms, hits: Sequence[SearchHit]) -> list[EvidenceSentence]:
+def candidate_sentences(
+    question: Terms, hits: Sequence[SearchHit], abbreviations: Mapping[str, str] | None = None
+) -> list[EvidenceSentence]:
     """Sentences of the hits, deduplicated by document offset (chunks overlap), in document order, scored
-    with syllable weights from these same sentences (rare terms such as names weigh most)."""
+    with syllable weights from these same sentences (rare terms such as names weigh most). A sentence that
+    uses an abbreviation the corpus defines also matches its expansion ("CĐS" -> "chuyển đổi số")."""
     spans: dict[tuple[str, int], tuple[str, Span]] = {}
     for hit in hits:
         chunk = hit.chunk
@@ -243,22 +276,34 @@ def candidate_sentences(question: Terms, hits: Sequence[SearchHit]) -> list[Evid
     weights = idf_weights([span.text for _, span in spans.values()])
     sentences = []
     for (doc_id, _), (chunk_id, span) in spans.items():
-        match = match_terms(question, span.text)
+        match = match_terms(question, expand(span.text, dict(abbreviations)) if abbreviations else span.text)
         score = relevance(question, match, weights)
         sentences.append(EvidenceSentence(doc_id, chunk_id, span.start, span.end, span.text, score, match))
     return sorted(sentences, key=lambda s: (s.doc_id, s.start))
 
 
 def select_evidence(
-    question: str, hits: Sequence[SearchHit], *, budget_tokens: int, neighbours: int = 1
+    question: str,
+    hits: Sequence[SearchHit],
+    *,
+    budget_tokens: int,
+    neighbours: int = 1,
+    hints: EvidenceHints | None = None,
 ) -> Evidence:
-    """The best-scoring sentences that fit the budget; the best one brings `neighbours` either side."""
-    terms = Terms.of(question)
+    """The best-scoring sentences that fit the budget; the best one brings `neighbours` either side (within
+    its clause, in a statute), and a point brings its clause's lead sentence. With `hints` (the document
+    profiles and the question's subject, see `assistant.focus`), support is measured per unit on the words
+    other than the subject, and pillars and clauses weigh in."""
+    hints = hints or EvidenceHints()
+    full_terms = Terms.of(question)
+    terms = full_terms.without(hints.subject_words)
     wants_number = expects_number(question)
-    candidates = candidate_sentences(terms, hits)
+    candidates = candidate_sentences(terms, hits, hints.abbreviations)
     if not candidates:
-        return Evidence(question, terms, [])
-    _penalise_other_entities(terms, candidates)
+        return Evidence(question, full_terms, [])
+    assign_units(candidates, hints)
+    _penalise_other_entities(full_terms, candidates)
+    adjust_scores(terms, question, candidates, hints)
     by_doc: dict[str, list[EvidenceSentence]] = {}
     for sent in candidates:
         by_doc.setdefault(sent.doc_id, []).append(sent)
@@ -267,10 +312,18 @@ def select_evidence(
     for hit in hits:
         doc_rank.setdefault(hit.chunk.doc_id, len(doc_rank))
 
+    def lead_of(sent: EvidenceSentence) -> list[EvidenceSentence]:
+        if sent.clause is None or sent.lead:
+            return []
+        return [s for s in by_doc[sent.doc_id] if s.clause == sent.clause and s.lead][:1]
+
     def window(sent: EvidenceSentence) -> list[EvidenceSentence]:
         sents = by_doc[sent.doc_id]
         i = position[id(sent)]
-        return sents[max(0, i - neighbours) : i + neighbours + 1]
+        near = sents[max(0, i - neighbours) : i + neighbours + 1]
+        if sent.clause is not None:  # a neighbouring clause's penalty is not this clause's
+            near = [s for s in near if s.clause == sent.clause]
+        return lead_of(sent) + near
 
     # Ties go to the better-ranked document, so retrieval's judgement breaks them.
     ranked = sorted(
@@ -278,15 +331,8 @@ def select_evidence(
     )
     chosen: dict[int, EvidenceSentence] = {}
     used = 0
-    best_support = 0.0
-    best: EvidenceSentence | None = None
     for rank, sent in enumerate(ranked):
-        group = window(sent) if rank == 0 else [sent]
-        support = coverage(terms, [sent.match])
-        if wants_number and not new_numbers(sent.text, question):
-            support = 0.0
-        if support > best_support:
-            best_support, best = support, sent
+        group = window(sent) if rank == 0 else [*lead_of(sent), sent]
         new = [s for s in group if id(s) not in chosen]
         cost = sum(estimate_tokens(s.text) for s in new)
         if used + cost > budget_tokens:
@@ -296,7 +342,48 @@ def select_evidence(
         for s in new:
             chosen[id(s)] = s
         used += cost
-    return Evidence(question, terms, _group(chosen.values(), hits), best_support, best)
+    support, best = _support(terms, ranked, candidates, question, wants_number, hints)
+    return Evidence(question, full_terms, _group(chosen.values(), hits), support, best)
+
+
+def _support(
+    terms: Terms,
+    ranked: list[EvidenceSentence],
+    candidates: list[EvidenceSentence],
+    question: str,
+    wants_number: bool,
+    hints: EvidenceHints,
+) -> tuple[float, EvidenceSentence | None]:
+    """The best share of the question's terms that one sentence holds, or, with profiles, one unit (a
+    paragraph, or a clause with its points); 0 for a quantity question when that unit holds no new number."""
+    best_support = 0.0
+    best: EvidenceSentence | None = None
+    for sent in ranked:
+        support = coverage(terms, [sent.match])
+        if wants_number and not new_numbers(sent.text, question):
+            support = 0.0
+        if support > best_support:
+            best_support, best = support, sent
+    if not hints.profiles:
+        return best_support, best
+    grouped = unit_matches(candidates)
+    texts: dict[tuple[str, str], list[str]] = {}
+    for sent in candidates:
+        unit = sent.clause or sent.unit
+        if unit is not None:
+            texts.setdefault((sent.doc_id, unit), []).append(sent.text)
+    for group, matches in grouped.items():
+        if wants_number and not new_numbers(" ".join(texts[group]), question):
+            continue
+        support = coverage(terms, matches)
+        if support > best_support:
+            best_support = support
+            best = max(
+                (s for s in ranked if (s.doc_id, s.clause or s.unit) == group),
+                key=lambda s: s.score,
+                default=best,
+            )
+    return best_support, best
 
 
 def question_names(question: str) -> list[str]:

@@ -1,12 +1,17 @@
-"""The grounded answer: condense, retrieve, select evidence, generate, then cite and verify in code.
+"""The grounded answer: condense, scope, retrieve, select evidence, generate, then cite and check in code.
 
-The 1.5B model never refuses on its own and rarely cites correctly, so refusal and citations come from code:
-- before the model: refuse when no evidence sentence covers enough of the question (`min_support`);
-- after: strip echoes and boilerplate, keep at most three sentences, give each sentence the source of the
-  evidence sentence it restates (a sentence that restates none is dropped), and drop a sentence whose
-  numbers, dates or names its cited source does not hold, or whose words are mostly new to that source
-  (`verify.novel_words`): those claims are listed in `Answer.unsupported`,
-  so the final text never holds one; refuse when nothing supported remains or the model declined.
+The 1.5B model never refuses on its own, rarely cites correctly, and moves facts between subjects, so scope,
+refusal, citations and the binding checks come from code:
+- scope (`assistant.scope`): a question naming a place or person is answered only from the documents about
+  it; a subject no document names is refused by name ("Tài liệu hiện có không có thông tin về tỉnh Nghệ An.");
+  a question about several places is answered one part per place, each from its own documents;
+- answers the document profiles hold (who holds a role, an agreement's period, horizon, signing date and
+  place, catalogues of agreements) are written from them with their citations, without the model;
+- before the model: refuse a part when no unit of its documents covers enough of the question beyond its
+  subject (`min_support`), or when only another subject's documents hold the question's specific words;
+- after: strip echoes and boilerplate, keep a few sentences, give each sentence the source of the evidence
+  sentence it restates, and drop a sentence whose claims are not bound to its cited unit (`assistant.binding`):
+  those claims are listed in `Answer.unsupported`, so the final text never holds one.
 Only checked sentences are streamed (one TokenEvent per sentence, with its final [n]), so a user never sees
 text that the checks then drop; the joined TokenEvents equal the final answer text.
 Streaming is written once: `answer()` drains `stream()`.
@@ -17,30 +22,38 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
-from assistant.citations import CitedSentence, align, answer_sentences, finalize, with_mark
+from assistant.checker import Numbering, SentenceChecker
+from assistant.citations import CitedSentence, finalize
 from assistant.condense import condense
 from assistant.events import AnswerEvent, CitationsEvent, DoneEvent, ErrorEvent, RetrievedEvent, TokenEvent
-from assistant.evidence import Evidence, select_evidence
+from assistant.evidence import Evidence, EvidenceSentence, SentenceMatch, Source, select_evidence
+from assistant.focus import EvidenceHints
 from assistant.llm.base import ChatMessage, ChatModel, ChatModelError
-from assistant.prompting import build_messages, clean_model_output
-from assistant.refusal import REFUSAL_TEXT, model_declined
-from assistant.verify import CITATION_MARK, unsupported_claims
+from assistant.profile_answers import ProfileAnswer, Statement, answer_from_profiles
+from assistant.prompting import build_messages
+from assistant.question import QuestionAnalysis, analyse
+from assistant.refusal import REFUSAL_TEXT, missing_text, scoped_refusal
+from assistant.scope import Part, Scope, plan_scope
+from assistant.support import moved_from_elsewhere, specific_terms
+from index.text import TermDocuments, folded_syllables
 from ingest.chunk import chunk_id
-from ingest.vietnamese import fold, normalize, syllables
+from ingest.units import label_path
+from ingest.vietnamese import normalize
 from prompts import AnswerPrompt, load_answer_prompt
 from troly.errors import TrolyError
-from troly.records import Answer, Chunk, Citation, Document, SearchHit
+from troly.records import Answer, Chunk, Citation, Document, DocumentProfile, SearchHit
 from troly.settings import Settings
 
 if TYPE_CHECKING:
     from index.library import SearchFilters
 
-# An answer sentence must share this share of its syllables with an evidence sentence to be cited from it.
-MIN_ALIGNMENT = 0.25
+# Folded words naming the signing of an agreement (see `_hints`).
+AGREEMENT_WORDS = frozenset({"le", "ky", "ket", "ki", "thoa", "thuan", "hop", "tac", "buoi"})
 MAX_SENTENCES = 3
+LIST_SENTENCES = 5
 STOP = ("\n\n", "Câu hỏi:", "<tai_lieu>", "<|im_end|>")
 
 
@@ -59,6 +72,18 @@ class Retriever(Protocol):
 
     def corpus_names(self, text: str) -> list[str]:
         """Proper names of the indexed documents that `text` holds, as written in `text`."""
+        ...
+
+    def profiles(self) -> list[DocumentProfile]:
+        """What each indexed document is about (`ingest.profile`)."""
+        ...
+
+    def abbreviations(self) -> dict[str, str]:
+        """Abbreviations the corpus defines, folded -> expansion."""
+        ...
+
+    def term_documents(self) -> TermDocuments:
+        """How many documents use each syllable."""
         ...
 
 
@@ -81,63 +106,50 @@ class AnswerError(TrolyError):
 
 
 @dataclass
+class _Section:
+    """One part of the answer as shown: its label, its checked sentences, or its refusal."""
+
+    label: str | None
+    sentences: list[CitedSentence] = field(default_factory=list)
+    refusal: str | None = None
+
+
+@dataclass
 class _Draft:
     question: str
     standalone: str
-    asked: str
-    """The standalone question as the model reads it: with diacritics restored when typed without them."""
-    hits: list[SearchHit]
+    analysis: QuestionAnalysis
     started: float
     timings: dict[str, float]
     options: GenerationOptions
-    shown: bool = False
-    """Whether a TokenEvent was sent (text the user already sees)."""
+    as_list: bool
+    hits: list[SearchHit] = field(default_factory=list)
+    numbering: Numbering = field(default_factory=Numbering)
+    sections: list[_Section] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+    text: str = ""
+    """What the user has been shown so far (the joined TokenEvents)."""
+    lead: str | None = None
+
+    def piece(self, section: _Section, text: str) -> str:
+        """The token that shows `text` as the next sentence of `section`, and records it."""
+        first = not section.sentences and section.refusal is None
+        if self.as_list:
+            head = f"- {section.label}: " if section.label else "- "
+            piece = ("\n" if self.text else "") + head + text if first else " " + text
+        else:
+            head = f"{section.label}: " if section.label and first else ""
+            piece = (" " if self.text else "") + head + text
+        self.text += piece
+        return piece
 
 
-class _SentenceChecker:
-    """Turns the growing model output into checked answer sentences, each shown once it is complete.
-
-    A sentence is kept when it restates an evidence sentence (its citation) and its numbers, dates and names
-    are in that source; it is shown with its final [n] (sources numbered in order of first citation, as
-    `finalize` numbers them). A sentence that restates nothing, or says the documents do not know, is dropped.
-    """
-
-    def __init__(self, evidence: Evidence, question: str) -> None:
-        self.evidence = evidence
-        self.question = question
-        self.kept: list[CitedSentence] = []
-        self.unsupported: list[str] = []
-        self._checked = 0
-        self._numbers: dict[tuple[str, int], int] = {}
-
-    def feed(self, raw: str, *, final: bool) -> list[str]:
-        sentences = answer_sentences(clean_model_output(raw, self.question))
-        ready = sentences if final else sentences[:-1]
-        shown = []
-        for sentence in ready[self._checked : MAX_SENTENCES]:
-            cited = self._check(sentence)
-            if cited is not None and cited.source is not None and cited.quote is not None:
-                # One number per quoted passage, as `finalize` numbers them.
-                key = (cited.source.doc_id, cited.quote.start)
-                n = self._numbers.setdefault(key, len(self._numbers) + 1)
-                self.kept.append(cited)
-                shown.append(with_mark(cited.text, n))
-        self._checked = max(self._checked, len(ready))
-        return shown
-
-    def _check(self, sentence: str) -> CitedSentence | None:
-        if model_declined(sentence) or _adds_nothing(sentence, self.question):
-            return None
-        cited = align(sentence, self.evidence, min_overlap=MIN_ALIGNMENT)
-        source = cited.source
-        if source is None:  # restates no evidence sentence: nothing to cite, so not passed on
-            return None
-        quoted = " ".join(s.text for src, s in self.evidence.sentences() if src.n == source.n)
-        cited.unsupported = unsupported_claims(cited.text, quoted, self.question)
-        if cited.unsupported:
-            self.unsupported.extend(cited.unsupported)
-            return None
-        return cited
+@dataclass
+class _Part:
+    part: Part
+    hits: list[SearchHit]
+    evidence: Evidence | None = None
+    profile_answer: ProfileAnswer | None = None
 
 
 class AnswerPipeline:
@@ -199,6 +211,8 @@ class AnswerPipeline:
         )
         return self._run(question, turns, k, filters, options or GenerationOptions())
 
+    # -- the run -------------------------------------------------------------------------------------------
+
     def _run(
         self,
         question: str,
@@ -209,38 +223,185 @@ class AnswerPipeline:
     ) -> Iterator[AnswerEvent]:
         started = time.perf_counter()
         standalone = normalize(condense(question, history, self.retriever.corpus_names))
-        hits = self.retriever.search(standalone, k or self.settings.retrieval.k, filters)
-        asked = self.retriever.restore_accents(standalone)
-        draft = _Draft(question, standalone, asked, hits, started, {"retrieve": _ms(started)}, options)
-        yield RetrievedEvent(hits=hits)
-        evidence = select_evidence(
-            standalone, self._with_neighbours(hits), budget_tokens=self.settings.answer.evidence_tokens
-        )
-        if evidence.empty or evidence.support < self.min_support:
-            yield from self._refuse(draft, [])
+        profiles = self.retriever.profiles()
+        analysis = analyse(standalone, profiles)
+        scope = plan_scope(analysis, profiles)
+        several = len(scope.parts) > 1 or (bool(scope.missing) and bool(scope.parts))
+        draft = _Draft(question, standalone, analysis, started, {}, options, as_list=several)
+        by_id = {p.doc_id: p for p in profiles}
+        texts = _DocumentTexts(self.retriever)
+        parts = [self._prepare(part, scope, k, filters, profiles, texts) for part in scope.parts]
+        if not scope.parts:
+            draft.hits = self.retriever.search(standalone, k or self.settings.retrieval.k, filters)
+        draft.timings["retrieve"] = _ms(started)
+        yield RetrievedEvent(hits=draft.hits or [h for p in parts for h in p.hits])
+        draft.hits = draft.hits or _unique_hits([h for p in parts for h in p.hits])
+        if not scope.parts:
+            yield from self._refuse(draft, missing_text(scope.missing))
             return
-        checker = yield from self._generate(draft, evidence)
-        if checker is None:
-            return
-        focused = evidence.focused(hits[0].chunk.doc_id) if hits else None
-        if not checker.kept and checker.unsupported and focused is not None:
-            # The model stated a number, date or name that its sources do not hold, often one taken from
-            # another retrieved document. One more try on the top-ranked document alone (retrieval weighs the
-            # whole question, names included; one sentence's overlap can favour another place's document);
-            # its claims are checked the same way. Costs a second generation only when the first failed.
-            dropped = checker.unsupported
-            checker = yield from self._generate(draft, focused)
-            if checker is None:
+        if several and parts and all(p.profile_answer and p.profile_answer.as_list for p in parts):
+            draft.as_list = True
+        for prepared in parts:
+            outcome = yield from self._answer_part(draft, prepared, by_id, texts, scope, several)
+            if outcome is False:
                 return
-            checker.unsupported = list(dict.fromkeys(dropped + checker.unsupported))
+        for label in scope.missing:
+            section = _Section(label, refusal=missing_text((label,)))
+            draft.sections.append(section)
+            yield TokenEvent(text=draft.piece(section, section.refusal or ""))
         first = draft.timings.get("first_token")
         draft.timings["generate"] = _ms(draft.started) - first if first is not None else 0.0
-        if not checker.kept:
-            yield from self._refuse(draft, checker.unsupported)
+        kept = [s for section in draft.sections for s in section.sentences]
+        if not kept:
+            reasons = [s.refusal for s in draft.sections if s.refusal]
+            yield from self._refuse(draft, reasons[0] if len(reasons) == 1 and not several else None)
             return
-        final, citations = finalize(checker.kept, self._document)
+        _, citations = finalize(kept, texts.document, self._unit_label(by_id))
         yield CitationsEvent(citations=citations)
-        yield DoneEvent(answer=self._answer(draft, final, False, citations, checker.unsupported))
+        yield DoneEvent(answer=self._answer(draft, draft.text, False, citations))
+
+    def _prepare(
+        self,
+        part: Part,
+        scope: Scope,
+        k: int | None,
+        filters: SearchFilters | None,
+        profiles: list[DocumentProfile],
+        texts: _DocumentTexts,
+    ) -> _Part:
+        """A part's hits, and its profile answer when the profiles hold one."""
+        hits = self._search(part.question, k, filters, part.doc_ids)
+        # A part is analysed on its own: "… với Cần Thơ có giai đoạn nào?" names one place, asks one field.
+        analysis = analyse(part.question, profiles)
+        answer = answer_from_profiles(analysis, part, profiles, texts.texts(part.doc_ids))
+        return _Part(part, hits, profile_answer=answer)
+
+    def _search(
+        self, query: str, k: int | None, filters: SearchFilters | None, doc_ids: frozenset[str] | None
+    ) -> list[SearchHit]:
+        from index.library import SearchFilters
+
+        scoped = replace(filters or SearchFilters(), doc_ids=doc_ids) if doc_ids is not None else filters
+        hits = self.retriever.search(query, k or self.settings.retrieval.k, scoped)
+        # A retriever that cannot filter by document still never answers from outside the scope.
+        return [h for h in hits if doc_ids is None or h.chunk.doc_id in doc_ids]
+
+    def _answer_part(
+        self,
+        draft: _Draft,
+        prepared: _Part,
+        profiles: dict[str, DocumentProfile],
+        texts: _DocumentTexts,
+        scope: Scope,
+        several: bool,
+    ) -> Generator[AnswerEvent, None, bool]:
+        """Answer one part into a new section; False after an error event (the stream ends)."""
+        part = prepared.part
+        section = _Section(part.label)
+        draft.sections.append(section)
+        found = prepared.profile_answer
+        if found is not None and found.statements:
+            if found.as_list and not several:
+                draft.as_list = True
+                if found.lead:
+                    draft.lead = found.lead
+                    yield TokenEvent(text=self._lead(draft, found.lead))
+            for statement in found.statements:
+                cited = _stated(statement, texts, profiles)
+                n = draft.numbering.number(statement.doc_id, statement.start)
+                target = section
+                if found.as_list and not several and section.sentences:
+                    target = _Section(None)
+                    draft.sections.append(target)
+                draft.timings.setdefault("first_token", _ms(draft.started))
+                yield TokenEvent(text=draft.piece(target, _mark(cited.text, n)))
+                target.sentences.append(cited)
+            return True
+        if found is not None and found.refusal:
+            yield from self._section_refusal(draft, section, found.refusal)
+            return True
+        hits = self._with_neighbours(prepared.hits)
+        evidence = select_evidence(
+            part.question,
+            hits,
+            budget_tokens=self._budget(len(scope.parts)),
+            hints=self._hints(draft.analysis, part, profiles),
+        )
+        refusal = self._part_refusal(draft, part, evidence, prepared.hits, scope, profiles, texts)
+        if refusal is not None:
+            yield from self._section_refusal(draft, section, refusal)
+            return True
+        checker = yield from self._generate(draft, section, evidence, part, profiles, texts)
+        if checker is None:
+            return False
+        focused = evidence.focused(prepared.hits[0].chunk.doc_id) if prepared.hits else None
+        if not checker.kept and checker.unsupported and focused is not None:
+            # A claim its sources do not bind, often taken from another retrieved document: one more try on
+            # the top-ranked document alone, checked the same way. Costs a second generation only then.
+            dropped = checker.unsupported
+            checker = yield from self._generate(draft, section, focused, part, profiles, texts)
+            if checker is None:
+                return False
+            checker.unsupported = list(dict.fromkeys(dropped + checker.unsupported))
+        draft.unsupported.extend(checker.unsupported)
+        if not section.sentences:
+            yield from self._section_refusal(draft, section, scoped_refusal(part.label) if several else None)
+        return True
+
+    def _budget(self, parts: int) -> int:
+        """Each part of a several-part question reads its share of the evidence budget (the prompt sets the
+        latency), never less than two thirds of it."""
+        budget = self.settings.answer.evidence_tokens
+        return budget if parts <= 1 else max(budget * 2 // 3, budget // parts)
+
+    def _hints(
+        self, analysis: QuestionAnalysis, part: Part, profiles: dict[str, DocumentProfile]
+    ) -> EvidenceHints:
+        """The question's subject words (the named places and people, and the organisations that the part's
+        documents are about, "VNPT"), its pillars, and the profiles."""
+        words = set(analysis.subject_words)
+        if part.doc_ids:
+            keys = {s.key for d in part.doc_ids if d in profiles for s in profiles[d].subjects}
+            words |= {w for w in folded_syllables(part.question) if w in keys}
+            if all(d in profiles and profiles[d].kind == "agreement" for d in part.doc_ids):
+                # Documents about a signing: "lễ ký kết thỏa thuận" is what they are, not what answers.
+                words |= AGREEMENT_WORDS
+        return EvidenceHints(
+            subject_words=frozenset(words),
+            pillars=analysis.pillars,
+            profiles=profiles,
+            abbreviations=self.retriever.abbreviations(),
+        )
+
+    def _part_refusal(
+        self,
+        draft: _Draft,
+        part: Part,
+        evidence: Evidence,
+        hits: list[SearchHit],
+        scope: Scope,
+        profiles: dict[str, DocumentProfile],
+        texts: _DocumentTexts,
+    ) -> str | None:
+        """Why this part cannot be answered from its documents, or None."""
+        label = part.label or _subject_label(draft.analysis)
+        if evidence.empty or evidence.support < self.min_support:
+            return scoped_refusal(label) if label else REFUSAL_TEXT
+        if part.doc_ids is None:
+            return None
+        subject = self._hints(draft.analysis, part, profiles).subject_words
+        terms = specific_terms(part.question, subject, self.retriever.term_documents())
+        if not terms:
+            return None
+        elsewhere = [
+            h
+            for h in self.retriever.search(part.question, self.settings.retrieval.k)
+            if h.chunk.doc_id not in part.doc_ids
+        ]
+        inside = _passages(hits, profiles, texts)
+        if moved_from_elsewhere(terms, inside, _passages(elsewhere, profiles, texts)):
+            return scoped_refusal(label) if label else REFUSAL_TEXT
+        return None
 
     def _with_neighbours(self, hits: list[SearchHit]) -> list[SearchHit]:
         """The hits, then the chunks next to the top-ranked document's hits that were not retrieved (score 0,
@@ -271,13 +432,28 @@ class AnswerPipeline:
         return hits + extra
 
     def _generate(
-        self, draft: _Draft, evidence: Evidence
-    ) -> Generator[AnswerEvent, None, _SentenceChecker | None]:
+        self,
+        draft: _Draft,
+        section: _Section,
+        evidence: Evidence,
+        part: Part,
+        profiles: dict[str, DocumentProfile],
+        texts: _DocumentTexts,
+    ) -> Generator[AnswerEvent, None, SentenceChecker | None]:
         """Stream one generation over `evidence`, showing each sentence once checked; None after an error."""
         # The small model misreads "tap trung vao nhung noi dung nao"; the checks still use the typed text.
-        messages = build_messages(self.prompt, draft.asked, evidence)
-        checker = _SentenceChecker(evidence, draft.standalone)
+        asked = self.retriever.restore_accents(part.question)
+        messages = build_messages(self.prompt, asked, evidence)
+        checker = SentenceChecker(
+            evidence,
+            part.question,
+            numbering=draft.numbering,
+            document=texts.document,
+            profiles=profiles,
+            max_sentences=LIST_SENTENCES if draft.analysis.wants_list else MAX_SENTENCES,
+        )
         raw = ""
+        shown = 0
         try:
             options = draft.options
             for piece in self.chat_model.stream(
@@ -292,30 +468,44 @@ class AnswerPipeline:
                     draft.timings.setdefault("first_token", _ms(draft.started))
                 raw += piece
                 # The last sentence may still grow: only the ones before it are checked and shown.
-                yield from self._emit(draft, checker.feed(raw, final=False))
+                for text in checker.feed(raw, final=False):
+                    yield TokenEvent(text=draft.piece(section, text))
+                    section.sentences.append(checker.kept[shown])
+                    shown += 1
         except ChatModelError as exc:
             yield ErrorEvent(code="llm_error", message=f"Mô hình ngôn ngữ gặp lỗi: {exc.message}")
             return None
-        yield from self._emit(draft, checker.feed(raw, final=True))
+        for text in checker.feed(raw, final=True):
+            yield TokenEvent(text=draft.piece(section, text))
+            section.sentences.append(checker.kept[shown])
+            shown += 1
         return checker
 
-    def _emit(self, draft: _Draft, sentences: list[str]) -> Iterator[TokenEvent]:
-        for text in sentences:
-            yield TokenEvent(text=f" {text}" if draft.shown else text)
-            draft.shown = True
+    def _lead(self, draft: _Draft, lead: str) -> str:
+        piece = lead
+        draft.text += piece
+        return piece
 
-    def _refuse(self, draft: _Draft, unsupported: list[str]) -> Iterator[AnswerEvent]:
+    def _section_refusal(self, draft: _Draft, section: _Section, text: str | None) -> Iterator[AnswerEvent]:
+        """A part the documents do not answer: said in its place when the answer has several parts, else
+        remembered for the whole answer's refusal."""
+        section.refusal = text or REFUSAL_TEXT
+        if draft.as_list and section.label:
+            draft.timings.setdefault("first_token", _ms(draft.started))
+            yield TokenEvent(text=draft.piece(section, section.refusal))
+            section.sentences.clear()
+
+    def _refuse(self, draft: _Draft, text: str | None) -> Iterator[AnswerEvent]:
         draft.timings.setdefault("first_token", _ms(draft.started))
         draft.timings.setdefault("generate", 0.0)
-        if not draft.shown:
-            yield TokenEvent(text=REFUSAL_TEXT)
-            draft.shown = True
+        message = text or REFUSAL_TEXT
+        if not draft.text:
+            yield TokenEvent(text=message)
+            draft.text = message
         yield CitationsEvent(citations=[])
-        yield DoneEvent(answer=self._answer(draft, REFUSAL_TEXT, True, [], unsupported))
+        yield DoneEvent(answer=self._answer(draft, draft.text, True, []))
 
-    def _answer(
-        self, draft: _Draft, text: str, refused: bool, citations: list[Citation], unsupported: list[str]
-    ) -> Answer:
+    def _answer(self, draft: _Draft, text: str, refused: bool, citations: list[Citation]) -> Answer:
         draft.timings["total"] = _ms(draft.started)
         return Answer(
             id=uuid.uuid4().hex,
@@ -323,26 +513,116 @@ class AnswerPipeline:
             text=text,
             refused=refused,
             citations=citations,
-            unsupported=unsupported,
+            unsupported=list(dict.fromkeys(draft.unsupported)),
             retrieved=draft.hits,
             timings_ms=dict(draft.timings),
             model=self.chat_model.name,
+            format="list" if draft.as_list and not refused else "text",
         )
 
-    def _document(self, doc_id: str) -> Document:
-        document = self.retriever.document(doc_id)
-        if document is None:
-            raise AnswerError(
-                f"Tài liệu '{doc_id}' không còn trong chỉ mục; hãy hỏi lại.", code="stale_index"
-            )
-        return document
+    def _unit_label(self, profiles: dict[str, DocumentProfile]):  # type: ignore[no-untyped-def]
+        def label(doc_id: str, start: int, end: int) -> str | None:
+            profile = profiles.get(doc_id)
+            unit = profile.unit_at(start, end) if profile else None
+            if profile is None or unit is None:
+                return None
+            path = label_path(profile.units, unit)
+            return f"{path} ({', '.join(unit.pillars)})" if unit.pillars else path
+
+        return label
 
 
-def _adds_nothing(sentence: str, question: str) -> bool:
-    """True for a sentence whose every word is already in the question ("Chủ tịch UBND TP Cần Thơ [1]." for
-    "Chủ tịch UBND TP Cần Thơ là ai?"): an echo answers nothing, whatever it cites."""
-    words = set(syllables(fold(CITATION_MARK.sub("", sentence))))
-    return bool(words) and words <= set(syllables(fold(question)))
+class _DocumentTexts:
+    """Documents looked up once per answer (the library scans its list)."""
+
+    def __init__(self, retriever: Retriever) -> None:
+        self.retriever = retriever
+        self._cache: dict[str, Document] = {}
+
+    def document(self, doc_id: str) -> Document:
+        if doc_id not in self._cache:
+            document = self.retriever.document(doc_id)
+            if document is None:
+                raise AnswerError(
+                    f"Tài liệu '{doc_id}' không còn trong chỉ mục; hãy hỏi lại.", code="stale_index"
+                )
+            self._cache[doc_id] = document
+        return self._cache[doc_id]
+
+    def texts(self, doc_ids: frozenset[str] | None) -> dict[str, str]:
+        ids = doc_ids if doc_ids is not None else [p.doc_id for p in self.retriever.profiles()]
+        return {d: self.document(d).text for d in ids if self.retriever.document(d) is not None}
+
+
+def _stated(
+    statement: Statement, texts: _DocumentTexts, profiles: dict[str, DocumentProfile]
+) -> CitedSentence:
+    """A profile statement as a cited sentence (its quote is the document sentence that holds it)."""
+    document = texts.document(statement.doc_id)
+    quote_text = document.text[statement.start : statement.end]
+    chunk = _chunk_holding(texts.retriever, statement.doc_id, statement.start)
+    source = Source(0, statement.doc_id, document.title, document.date)
+    empty = SentenceMatch(frozenset(), frozenset(), frozenset())
+    quote = EvidenceSentence(statement.doc_id, chunk, statement.start, statement.end, quote_text, 1.0, empty)
+    return CitedSentence(statement.text, source, quote, 1.0, by_model=False)
+
+
+def _chunk_holding(retriever: Retriever, doc_id: str, start: int) -> str:
+    ordinal = 0
+    found = chunk_id(doc_id, 0)
+    while (chunk := retriever.chunk(chunk_id(doc_id, ordinal))) is not None:
+        if chunk.start <= start < chunk.end:
+            return chunk.id
+        if chunk.start > start:
+            break
+        found = chunk.id
+        ordinal += 1
+    return found
+
+
+def _passages(
+    hits: list[SearchHit], profiles: dict[str, DocumentProfile], texts: _DocumentTexts
+) -> list[str]:
+    """The units (paragraphs, clauses) the hits cover, or the chunks when a document has no profile."""
+    passages = []
+    for hit in hits:
+        chunk = hit.chunk
+        profile = profiles.get(chunk.doc_id)
+        units = (
+            [u for u in profile.units if u.start < chunk.end and chunk.start < u.end and u.kind != "article"]
+            if profile
+            else []
+        )
+        if not units:
+            passages.append(chunk.text)
+            continue
+        text = texts.document(chunk.doc_id).text
+        passages.extend(text[u.start : u.end] for u in units)
+    return passages
+
+
+def _subject_label(analysis: QuestionAnalysis) -> str | None:
+    if analysis.places:
+        return " và ".join(p.label for p in analysis.places)
+    if analysis.people:
+        return " và ".join(analysis.people)
+    return None
+
+
+def _unique_hits(hits: list[SearchHit]) -> list[SearchHit]:
+    seen: set[str] = set()
+    kept = []
+    for hit in hits:
+        if hit.chunk.id not in seen:
+            seen.add(hit.chunk.id)
+            kept.append(hit)
+    return kept
+
+
+def _mark(text: str, n: int) -> str:
+    from assistant.citations import with_mark
+
+    return with_mark(text, n)
 
 
 def _ms(since: float) -> float:

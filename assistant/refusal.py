@@ -20,3 +20,17 @@ _DECLINES = re.compile(
 def model_declined(text: str) -> bool:
     """True when the model's answer says the documents do not hold the answer."""
     return _DECLINES.search(fold(text)) is not None
+
+
+def missing_text(labels: tuple[str, ...] | list[str]) -> str:
+    """The refusal for subjects no document is about: "Tài liệu hiện có không có thông tin về tỉnh Nghệ An."."""
+    if not labels:
+        return REFUSAL_TEXT
+    return f"Tài liệu hiện có không có thông tin về {' và '.join(labels)}."
+
+
+def scoped_refusal(label: str | None) -> str:
+    """The refusal for a subject whose documents do not hold what was asked."""
+    if not label:
+        return REFUSAL_TEXT
+    return f"Tài liệu về {label} không có thông tin này."

@@ -4,7 +4,7 @@ A 1.5B model copies a date wrong often enough to matter, and an official acting 
 does real harm. Comparison is on canonical forms: thousands separators dropped (1.320 = 1320), decimal comma
 as a point (4,2 = 4.2), dates without leading zeros and with one separator (06/09 = 6/9 = 6-9,
 "ngày 6 tháng 9" = 6/9), names folded without diacritics or punctuation (TP. Cần Thơ = TP Cần Thơ).
-A claim the question itself holds counts as supported: the user supplied it.
+A number or date the question itself holds counts as supported (the user supplied it); a name does not.
 """
 
 from __future__ import annotations
@@ -91,18 +91,25 @@ def _name_supported(name: str, haystack: str) -> bool:
     return len(rest) >= 2 and f" {' '.join(rest)} " in haystack
 
 
-def unsupported_claims(sentence: str, evidence: str, question: str = "") -> list[str]:
-    """Claims of `sentence` found neither in `evidence` nor in `question`, as written in the sentence:
-    numbers, dates and names, then the sentence's own words when too many of them are new (`novel_words`)."""
+def missing_numbers(sentence: str, evidence: str, question: str = "") -> list[str]:
+    """Numbers and dates of `sentence` (canonical) found neither in `evidence` nor in `question` (a number
+    the user wrote is the user's premise)."""
     numbers = number_forms(evidence) | number_forms(question)
-    haystack = f" {name_key(evidence)} {name_key(question)} "
-    missing = []
-    for claim in claims(sentence):
-        if claim.kind == "number":
-            if not _number_supported(claim.text, numbers):
-                missing.append(claim.text)
-        elif not _name_supported(claim.text, haystack):
-            missing.append(claim.text)
+    return [c.text for c in claims(sentence) if c.kind == "number" and not _number_supported(c.text, numbers)]
+
+
+def missing_names(sentence: str, evidence: str) -> list[str]:
+    """Names of `sentence` that `evidence` does not hold. The question is no support: a name the user asked
+    about is exactly the one a wrong answer repeats ("VNPT trao tặng TP.HCM …" cited to another province)."""
+    haystack = f" {name_key(evidence)} "
+    return [c.text for c in claims(sentence) if c.kind == "name" and not _name_supported(c.text, haystack)]
+
+
+def unsupported_claims(sentence: str, evidence: str, question: str = "") -> list[str]:
+    """Claims of `sentence` its evidence does not hold, as written in the sentence: numbers and dates (which
+    the question may also supply), names, then the sentence's own words when too many are new
+    (`novel_words`)."""
+    missing = missing_numbers(sentence, evidence, question) + missing_names(sentence, evidence)
     novel = novel_words(sentence, f"{evidence} {question}")
     if novel is not None:
         missing.append(novel)

@@ -11,7 +11,7 @@ from rich.table import Table
 from eval.summary import Summary
 
 # Metrics where a smaller number is the better one.
-LOWER_IS_BETTER = ("false_refusal_rate", "unsupported_answers", "latency_ms.")
+LOWER_IS_BETTER = ("false_refusal_rate", "unsupported_answers", "misattributed", "latency_ms.")
 
 
 def flatten(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, float]:

@@ -137,6 +137,10 @@ class ResultLine(BaseModel):
     retrieved: list[RetrievedSource] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
     unsupported: list[str] = Field(default_factory=list)
+    misattributed: list[str] = Field(
+        default_factory=list,
+        description="Answer sentences citing a unit about another subject than they name (eval.attribution).",
+    )
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), ensure_ascii=False)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from assistant.llm.base import ChatModel
 from assistant.pipeline import AnswerPipeline
+from eval.attribution import misattributed_sentences
 from eval.baseline import BaselinePipeline
 from eval.qa import CitedSource, QAItem, ResultLine, RetrievedSource, load_qa, load_results
 from eval.report import ReportFiles, write_report
@@ -200,18 +201,24 @@ def run_questions(
     return [done[item.id] for item in items], resumed
 
 
-def _pipeline_answer(pipeline: AnswerPipeline, filters: SearchFilters) -> AnswerFn:
+def _pipeline_answer(pipeline: AnswerPipeline, library: Library, filters: SearchFilters) -> AnswerFn:
     def answer(item: QAItem) -> ResultLine:
-        return result_from_answer(item, pipeline.answer(item.question, filters=filters))
+        record = pipeline.answer(item.question, filters=filters)
+        return _with_attribution(result_from_answer(item, record), record, library)
 
     return answer
+
+
+def _with_attribution(row: ResultLine, answer: Answer, library: Library) -> ResultLine:
+    found = misattributed_sentences(answer, library.profile, library.document)
+    return row.model_copy(update={"misattributed": found}) if found else row
 
 
 def _retrieval_answer(library: Library, k: int, filters: SearchFilters) -> AnswerFn:
     return lambda item: retrieval_result(item, library, k, filters)
 
 
-def _baseline_answer(baseline: BaselinePipeline, retrieval_only: bool) -> AnswerFn:
+def _baseline_answer(baseline: BaselinePipeline, retrieval_only: bool, library: Library) -> AnswerFn:
     def answer(item: QAItem) -> ResultLine:
         if retrieval_only:
             started = time.perf_counter()
@@ -219,7 +226,8 @@ def _baseline_answer(baseline: BaselinePipeline, retrieval_only: bool) -> Answer
             timings = {"retrieve": (time.perf_counter() - started) * 1000.0}
             record = Answer(id=item.id, question=item.question, text="", refused=False, retrieved=hits)
             return result_from_answer(item, record.model_copy(update={"timings_ms": timings}))
-        return result_from_answer(item, baseline.answer(item.question, id=item.id))
+        record = baseline.answer(item.question, id=item.id)
+        return _with_attribution(result_from_answer(item, record), record, library)
 
     return answer
 
@@ -258,7 +266,7 @@ def run_eval(
             update={"retrieval": settings.retrieval.model_copy(update={"k": options.k})}
         )
         pipeline = AnswerPipeline(answer_settings, library, chat_model)
-        answer = _pipeline_answer(pipeline, filters)
+        answer = _pipeline_answer(pipeline, library, filters)
     config = run_config(
         settings,
         mode="retrieval-only" if options.retrieval_only else "full",
@@ -280,7 +288,9 @@ def run_eval(
     metrics = score_with_subsets(items, by_id, answers=answers)
     baseline_rows: list[ResultLine] | None = None
     if options.baseline:
-        baseline_rows = _run_baseline(settings, options, items, embedder or library.embedder(), chat_model)
+        baseline_rows = _run_baseline(
+            settings, options, items, library, embedder or library.embedder(), chat_model
+        )
         baseline_metrics = score_with_subsets(items, {r.id: r for r in baseline_rows}, answers=answers)
         summary = summary.model_copy(update={"baseline": baseline_metrics})
     summary = summary.model_copy(update={"metrics": metrics, "finished_at": now_iso(), "complete": True})
@@ -295,6 +305,7 @@ def _run_baseline(
     settings: Settings,
     options: EvalOptions,
     items: Sequence[QAItem],
+    library: Library,
     embedder: Embedder,
     chat_model: ChatModel | None,
 ) -> list[ResultLine]:
@@ -309,7 +320,7 @@ def _run_baseline(
         k=options.k,
         words=settings.chunking.target_words,
     )
-    rows, _ = run_questions(items, out, _baseline_answer(baseline, options.retrieval_only))
+    rows, _ = run_questions(items, out, _baseline_answer(baseline, options.retrieval_only, library))
     return rows
 
 

@@ -28,6 +28,8 @@ DEFINITIONS: dict[str, str] = {
     "refusal_accuracy": "unanswerable questions refused / unanswerable questions",
     "unsupported_answers": "count of answers holding a number or date not found in their evidence "
     "(non-empty Answer.unsupported)",
+    "misattributed": "answer sentences whose cited unit is about another subject (place, person) than the "
+    "sentence names, judged from the document profiles (eval.attribution)",
     "latency_ms": "p50/p95 of each timing over the questions that report it (nearest-rank percentile)",
     "unaccented": "the same metrics over the questions typed without Vietnamese diacritics",
 }
@@ -93,6 +95,7 @@ class QuestionScore:
     citation_precision: float | None
     unsupported: bool
     retrieved_hit: bool | None
+    misattributed: int = 0
 
 
 def score_question(item: QAItem, row: ResultLine, k: int = 5) -> QuestionScore:
@@ -110,6 +113,7 @@ def score_question(item: QAItem, row: ResultLine, k: int = 5) -> QuestionScore:
         citation_precision=precision,
         unsupported=bool(row.unsupported),
         retrieved_hit=hit_at_k(retrieved, item.sources, k) if item.sources else None,
+        misattributed=len(row.misattributed),
     )
 
 
@@ -161,6 +165,7 @@ def score_run(
             false_refusal_rate=_share([s.refused for s in answerable]),
             refusal_accuracy=_share([s.refused for s in unanswerable]),
             unsupported_answers=sum(s.unsupported for s in per_question),
+            misattributed=sum(s.misattributed for s in per_question),
         )
     metrics["latency_ms"] = latency(row for _, row in scored)
     return metrics

@@ -27,10 +27,18 @@ from index.faiss_store import FaissStore
 from index.fusion import Fused, Ranking, rrf_fusion, single, weighted_fusion
 from index.ingestion import IngestProgress, ProgressCallback, load_recorded, plan_ingest
 from index.snapshot import EmbedderInfo, FileState, Generation, SnapshotData, SnapshotStore
-from index.text import AccentRestorer, NameLexicon, QueryTokens, document_tokens, query_tokens
+from index.text import (
+    AccentRestorer,
+    NameLexicon,
+    QueryTokens,
+    TermDocuments,
+    document_frequencies,
+    document_tokens,
+    query_tokens,
+)
 from ingest.vietnamese import has_diacritics, normalize
 from troly.errors import IndexCorruptError, TrolyError
-from troly.records import Chunk, Document, IngestOutcome, IngestStatus, SearchHit
+from troly.records import Chunk, Document, DocumentProfile, IngestOutcome, IngestStatus, SearchHit
 from troly.settings import RetrievalSettings, Settings
 
 Mask = NDArray[np.bool_]
@@ -84,6 +92,17 @@ class SearchFilters:
     path_prefix: str | None = None
     date_from: str | None = None
     date_to: str | None = None
+    doc_ids: frozenset[str] | None = None
+    """Only these documents (the answer pipeline's scope: the documents about the subject asked)."""
+
+
+def current_profile(document: Document, stored: DocumentProfile | None) -> DocumentProfile:
+    """`stored` when this code made it from this text, else a new one."""
+    from ingest.profile import build_profile, profile_is_current
+
+    if stored is not None and profile_is_current(stored, document):
+        return stored
+    return build_profile(document)
 
 
 def _sha256(data: bytes) -> str:
@@ -110,6 +129,21 @@ class _Live:
     positions: dict[str, int]
     restorer: AccentRestorer | None = None
     lexicon: NameLexicon | None = None
+    _profiles: dict[str, DocumentProfile] | None = None
+    _terms: TermDocuments | None = None
+
+    def term_documents(self) -> TermDocuments:
+        if self._terms is None:
+            self._terms = document_frequencies(d.text for d in self.generation.documents())
+        return self._terms
+
+    def profiles(self) -> dict[str, DocumentProfile]:
+        """The stored profiles by document id; a document without a current one (a generation written before
+        profiles existed) gets one made now, in memory."""
+        if self._profiles is None:
+            stored = {p.doc_id: p for p in self.generation.profiles()}
+            self._profiles = {d.id: current_profile(d, stored.get(d.id)) for d in self.generation.documents()}
+        return self._profiles
 
     def accent_restorer(self) -> AccentRestorer:
         """Built on the first unaccented question, from the indexed texts."""
@@ -184,6 +218,25 @@ class Library:
         if live is None or chunk_id not in live.positions:
             return None
         return live.chunks[live.positions[chunk_id]]
+
+    def profiles(self) -> list[DocumentProfile]:
+        """What each indexed document is about (see `ingest.profile`), in document order."""
+        live = self._generation()
+        return [] if live is None else list(live.profiles().values())
+
+    def profile(self, doc_id: str) -> DocumentProfile | None:
+        live = self._generation()
+        return None if live is None else live.profiles().get(doc_id)
+
+    def abbreviations(self) -> dict[str, str]:
+        """Abbreviations the corpus defines (folded -> expansion), as learnt at indexing."""
+        live = self._generation()
+        return {} if live is None else live.generation.abbreviations()
+
+    def term_documents(self) -> TermDocuments:
+        """How many documents use each syllable (for the answer's support checks)."""
+        live = self._generation()
+        return TermDocuments(0, {}, {}) if live is None else live.term_documents()
 
     def restore_accents(self, text: str) -> str:
         """`text` with diacritics restored from the indexed texts when typed without any, else unchanged."""
@@ -304,6 +357,8 @@ class Library:
         paths = {f.source: f.path for f in live.generation.files()}
 
         def keep(chunk: Chunk) -> bool:
+            if filters.doc_ids is not None and chunk.doc_id not in filters.doc_ids:
+                return False
             if filters.source_prefix and not chunk.doc_id.startswith(filters.source_prefix):
                 return False
             if filters.path_prefix and not paths.get(chunk.doc_id, "").startswith(filters.path_prefix):
@@ -439,7 +494,9 @@ class Library:
             store = FaissStore(info.dim)
             store.add([c.id for c in chunks], vectors)
         parent = self._current if live is not None else self._store_current_or_none()
-        data = SnapshotData(docs, files, chunks, vectors, info, learn(d.text for d in docs))
+        known = live.profiles() if live is not None else {}
+        profiles = [current_profile(d, known.get(d.id)) for d in docs]
+        data = SnapshotData(docs, files, chunks, vectors, info, learn(d.text for d in docs), profiles)
         generation = self._store.write(data, bm25, store, parent)
         self._store.publish(generation)
         self._store.collect_garbage(generation, parent)

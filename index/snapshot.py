@@ -32,13 +32,14 @@ from index.base import Vectors
 from index.bm25_index import Bm25Index
 from index.faiss_store import FaissStore
 from troly.errors import IndexCorruptError, TrolyError
-from troly.records import Chunk, Document
+from troly.records import Chunk, Document, DocumentProfile
 
 FORMAT = 1
 CURRENT = "CURRENT"
 LOCK = ".lock"
 MANIFEST = "manifest.json"
 ABBREVIATIONS = "abbreviations.json"
+PROFILES = "profiles.jsonl"
 REBUILD_HINT = "Hãy chạy: troly index rebuild"
 
 T = TypeVar("T", bound=BaseModel)
@@ -92,6 +93,8 @@ class SnapshotData:
     vectors: Vectors | None
     embedder: EmbedderInfo | None
     abbreviations: dict[str, str] = field(default_factory=dict)
+    profiles: list[DocumentProfile] = field(default_factory=list)
+    """One per document (see `ingest.profile`); generations written before profiles existed have none."""
 
 
 def generation_name(generation: int) -> str:
@@ -232,6 +235,15 @@ class Generation:
         found: dict[str, str] = self._cached("abbreviations", read)
         return found
 
+    def profiles(self) -> list[DocumentProfile]:
+        """Stored document profiles (empty in generations written before profiles existed)."""
+        if PROFILES not in self.manifest.files:
+            return []
+        found: list[DocumentProfile] = self._cached(
+            "profiles", lambda: self._records(PROFILES, DocumentProfile)
+        )
+        return found
+
     def verify(self) -> list[str]:
         """Every problem of this generation (empty when sound): checksums, counts, alignment."""
         problems: list[str] = []
@@ -319,6 +331,7 @@ class SnapshotStore:
         (tmp / "chunks.jsonl").write_bytes(_jsonl(data.chunks))
         abbreviations = json.dumps(data.abbreviations, ensure_ascii=False, sort_keys=True)
         (tmp / ABBREVIATIONS).write_text(abbreviations, encoding="utf-8")
+        (tmp / PROFILES).write_bytes(_jsonl(data.profiles))
         if data.vectors is not None and store is not None:
             with (tmp / "vectors.npy").open("wb") as handle:
                 np.save(handle, data.vectors, allow_pickle=False)

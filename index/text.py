@@ -213,3 +213,34 @@ class NameLexicon:
             else:
                 i += 1
         return found
+
+
+def folded_syllables(text: str) -> set[str]:
+    """The distinct accent-folded syllables of a text."""
+    return {fold(w) for w in re.findall(r"\w+", text)}
+
+
+def exact_syllables(text: str) -> set[str]:
+    """The distinct syllables of a text, lower-case, with their diacritics ("tặng" is not "tầng")."""
+    return set(syllables(text))
+
+
+@dataclass(frozen=True)
+class TermDocuments:
+    """How many documents there are, and in how many each syllable occurs, with and without diacritics."""
+
+    documents: int
+    exact: dict[str, int]
+    folded: dict[str, int]
+
+
+def document_frequencies(texts: Iterable[str]) -> TermDocuments:
+    exact: Counter[str] = Counter()
+    folded: Counter[str] = Counter()
+    total = 0
+    for text in texts:
+        total += 1
+        words = exact_syllables(text)
+        exact.update(words)
+        folded.update({fold(w) for w in words})
+    return TermDocuments(total, dict(exact), dict(folded))

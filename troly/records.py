@@ -64,6 +64,9 @@ class Citation(Record):
     end: int
     title: str = ""
     date: str | None = None
+    unit: str | None = Field(
+        default=None, description="The unit the quote lies in: 'khoản 2, điểm a', 'đoạn 5 (kinh tế số)'."
+    )
 
 
 class Answer(Record):
@@ -78,6 +81,9 @@ class Answer(Record):
     retrieved: list[SearchHit] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
     model: str = ""
+    format: Literal["text", "list"] = Field(
+        default="text", description="'list': `text` is a lead line then items, one per line, each after '- '."
+    )
 
 
 class FileFailure(Record):
@@ -95,3 +101,136 @@ class IngestOutcome(Record):
     status: IngestStatus
     chunks: int = 0
     reason: str | None = None
+
+
+# -- what ingest knows about a document: its profile and its units ------------------------------------------
+# Made from the document text at ingest, stored with the index generation, read by the answer pipeline and the
+# claim checks. Every field carries the offsets of the text it came from (`document.text[start:end]`).
+
+Pillar = Literal["hạ tầng số", "chính quyền số", "kinh tế số", "xã hội số"]
+PILLARS: tuple[Pillar, ...] = ("hạ tầng số", "chính quyền số", "kinh tế số", "xã hội số")
+UnitKind = Literal["article", "clause", "point", "item", "paragraph"]
+DocumentKind = Literal["agreement", "statute", "regulation", "procedure", "news", "other"]
+
+
+class TextSpan(Record):
+    start: int
+    end: int
+    text: str = Field(description="document.text[start:end]")
+
+
+class Unit(Record):
+    """A passage a citation can point to: an article (Điều), a clause (khoản), a point (điểm), a list item, or
+    a paragraph of prose, with the pillars it is about."""
+
+    id: str = Field(description="'<doc_id>@<start>'")
+    kind: UnitKind
+    label: str = Field(description="'Điều 6', 'khoản 2', 'điểm a', 'đoạn 3'")
+    start: int
+    end: int
+    parent: str | None = None
+    pillars: list[Pillar] = Field(default_factory=list)
+
+    def contains(self, start: int, end: int) -> bool:
+        return self.start <= start and end <= self.end
+
+
+class PlaceRef(Record):
+    key: str = Field(description="Gazetteer key ('quang-tri') or '<level>:<folded-name>' below a province.")
+    name: str = Field(description="Canonical name ('Quảng Trị'; a local place as written).")
+    level: Literal["province", "city", "district", "commune"]
+    span: TextSpan
+
+
+class PersonRef(Record):
+    name: str
+    role: str | None = Field(default=None, description="'Phó chủ tịch', as written.")
+    organisation: str | None = Field(default=None, description="'UBND tỉnh Quảng Trị', as written.")
+    span: TextSpan
+
+    @property
+    def title(self) -> str | None:
+        return None if self.role is None else f"{self.role} {self.organisation or ''}".strip()
+
+
+class Party(Record):
+    name: str = Field(
+        description="As written ('UBND tỉnh Quảng Trị', 'Tập đoàn ... (VNPT)'); a counterpart of a list gets the "
+        "list's noun ('UBND các huyện như Quảng Xương (…)' -> 'UBND huyện Quảng Xương')."
+    )
+    key: str = Field(description="What identifies the party: 'quang-tri', 'vnpt', 'district:nga-son', ...")
+    place: str | None = Field(default=None, description="Gazetteer key of the province the party governs.")
+    span: TextSpan
+
+
+class DateValue(Record):
+    value: str = Field(description="ISO 'YYYY-MM-DD', 'YYYY-MM' or 'YYYY'.")
+    span: TextSpan
+    inferred_year: bool = Field(default=False, description="The year came from the publication date.")
+
+
+class YearRange(Record):
+    start: int
+    end: int
+    span: TextSpan
+
+
+class YearValue(Record):
+    year: int
+    span: TextSpan
+
+
+class Agreement(Record):
+    parties: list[Party]
+    level: Literal["province", "local", "organisation"]
+    signed: DateValue | None = None
+    place: TextSpan | None = Field(default=None, description="Where it was signed: 'P.Đồng Hới'.")
+    period: YearRange | None = Field(default=None, description="'giai đoạn 2025 - 2030'.")
+    horizon: YearValue | None = Field(default=None, description="'định hướng đến năm 2035'.")
+    span: TextSpan = Field(description="The sentence that states the signing.")
+
+    def party_keys(self) -> set[str]:
+        return {p.key for p in self.parties}
+
+
+class Subject(Record):
+    key: str
+    name: str
+    kind: Literal["place", "organisation", "act", "body"]
+    span: TextSpan | None = None
+
+
+class DocumentProfile(Record):
+    """Who and what a document is about, made from its text at ingest."""
+
+    doc_id: str
+    version: int = Field(default=0, description="`ingest.profile.PROFILE_VERSION` that made it.")
+    text_sha256: str = Field(default="", description="SHA-256 of the document text it was made from.")
+    kind: DocumentKind = "other"
+    subjects: list[Subject] = Field(default_factory=list)
+    places: list[PlaceRef] = Field(default_factory=list)
+    people: list[PersonRef] = Field(default_factory=list)
+    agreements: list[Agreement] = Field(default_factory=list)
+    pillars: list[Pillar] = Field(default_factory=list)
+    units: list[Unit] = Field(default_factory=list)
+    problems: list[str] = Field(
+        default_factory=list, description="Contradictions or gaps found while profiling (two signing dates)."
+    )
+
+    @property
+    def agreement(self) -> Agreement | None:
+        """The document's main agreement: the first at province level, else the first."""
+        return next((a for a in self.agreements if a.level == "province"), None) or next(
+            iter(self.agreements), None
+        )
+
+    def subject_keys(self) -> set[str]:
+        return {s.key for s in self.subjects}
+
+    def place_keys(self) -> set[str]:
+        return {p.key for p in self.places}
+
+    def unit_at(self, start: int, end: int) -> Unit | None:
+        """The smallest unit holding [start, end)."""
+        holding = [u for u in self.units if u.contains(start, end)]
+        return min(holding, key=lambda u: u.end - u.start) if holding else None

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from assistant.events import AnswerEvent
 from assistant.llm.base import ChatMessage, ChatModelError, ModelInfo
-from troly.records import Chunk, Document, IngestOutcome, SearchHit
+from index.text import TermDocuments
+from troly.records import Chunk, Document, DocumentProfile, IngestOutcome, SearchHit
 from troly.settings import Settings
 from web.db import Database
 from web.queue import GenerationQueue
@@ -67,6 +68,12 @@ class LibraryLike(Protocol):
     def restore_accents(self, text: str) -> str: ...
 
     def corpus_names(self, text: str) -> list[str]: ...
+
+    def profiles(self) -> list[DocumentProfile]: ...
+
+    def abbreviations(self) -> dict[str, str]: ...
+
+    def term_documents(self) -> TermDocuments: ...
 
     def documents(self) -> Sequence[DocumentLike]: ...
 

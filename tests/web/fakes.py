@@ -12,6 +12,7 @@ from typing import Any
 
 from assistant.events import AnswerEvent, CitationsEvent, DoneEvent, RetrievedEvent, TokenEvent
 from assistant.llm.base import ChatMessage
+from tests.fakes.knowledge import DerivedKnowledge
 from troly.errors import TrolyError
 from troly.records import Answer, Chunk, Citation, Document, IngestOutcome, IngestStatus, SearchHit
 
@@ -29,7 +30,7 @@ class FakeReport:
     outcomes: list[IngestOutcome]
 
 
-class FakeLibrary:
+class FakeLibrary(DerivedKnowledge):
     """One chunk per document; search ranks by shared lower-cased words."""
 
     def __init__(self) -> None:
@@ -72,6 +73,9 @@ class FakeLibrary:
             return None
         text = self.texts[doc_id]
         return Document(id=doc_id, title=doc_id, content_hash=self.hashes[doc_id], text=text)
+
+    def known_documents(self) -> list[Document]:
+        return [d for d in (self.document(i) for i in sorted(self.texts)) if d is not None]
 
     def documents(self) -> list[FakeDocument]:
         return [FakeDocument(d, d, None, self.hashes[d]) for d in sorted(self.texts)]

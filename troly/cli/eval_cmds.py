@@ -43,6 +43,7 @@ def answers_table(metrics: dict[str, Any]) -> Table:
         "false_refusal_rate": "từ chối nhầm",
         "refusal_accuracy": "từ chối đúng",
         "unsupported_answers": "số liệu không có nguồn",
+        "misattributed": "gán nhầm chủ thể",
     }
     for label in names.values():
         table.add_column(label, justify="right")

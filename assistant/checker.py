@@ -1,0 +1,93 @@
+"""Checked answer sentences: the growing model output turned into sentences that may be shown.
+
+A sentence is kept when it restates an evidence sentence (its citation) and passes the binding checks
+(`assistant.binding`: numbers and dates written in the cited unit, places the cited document is about, people
+with the titles it gives them, words not mostly new to what the model read). It is shown with its final [n]:
+one number per quoted passage, in order of first citation, shared by every part of one answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from assistant.binding import CitedUnit, binding_problems
+from assistant.citations import CitedSentence, align, answer_sentences, with_mark
+from assistant.evidence import Evidence
+from assistant.prompting import clean_model_output
+from assistant.refusal import model_declined
+from assistant.verify import CITATION_MARK
+from ingest.vietnamese import fold, syllables
+from troly.records import Document, DocumentProfile
+
+# An answer sentence must share this share of its syllables with an evidence sentence to be cited from it.
+MIN_ALIGNMENT = 0.25
+
+
+class Numbering:
+    """One citation number per quoted passage, across every part of an answer."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[tuple[str, int], int] = {}
+
+    def number(self, doc_id: str, start: int) -> int:
+        return self._numbers.setdefault((doc_id, start), len(self._numbers) + 1)
+
+
+class SentenceChecker:
+    def __init__(
+        self,
+        evidence: Evidence,
+        question: str,
+        *,
+        numbering: Numbering,
+        document: Callable[[str], Document],
+        profiles: Mapping[str, DocumentProfile],
+        max_sentences: int,
+    ) -> None:
+        self.evidence = evidence
+        self.question = question
+        self.numbering = numbering
+        self.document = document
+        self.profiles = profiles
+        self.max_sentences = max_sentences
+        self.kept: list[CitedSentence] = []
+        self.unsupported: list[str] = []
+        self._checked = 0
+
+    def feed(self, raw: str, *, final: bool) -> list[str]:
+        """The sentences of `raw` that became complete and passed, each with its [n]."""
+        sentences = answer_sentences(clean_model_output(raw, self.question))
+        ready = sentences if final else sentences[:-1]
+        shown = []
+        for sentence in ready[self._checked : self.max_sentences]:
+            cited = self._check(sentence)
+            if cited is not None and cited.source is not None and cited.quote is not None:
+                n = self.numbering.number(cited.source.doc_id, cited.quote.start)
+                self.kept.append(cited)
+                shown.append(with_mark(cited.text, n))
+        self._checked = max(self._checked, len(ready))
+        return shown
+
+    def _check(self, sentence: str) -> CitedSentence | None:
+        if model_declined(sentence) or adds_nothing(sentence, self.question):
+            return None
+        cited = align(sentence, self.evidence, min_overlap=MIN_ALIGNMENT)
+        source, quote = cited.source, cited.quote
+        if source is None or quote is None:  # restates no evidence sentence: nothing to cite
+            return None
+        selected = " ".join(s.text for src, s in self.evidence.sentences() if src.n == source.n)
+        unit = CitedUnit(
+            self.profiles.get(source.doc_id), self.document(source.doc_id).text, quote.start, quote.end
+        )
+        cited.unsupported = binding_problems(cited.text, unit, self.question, selected)
+        if cited.unsupported:
+            self.unsupported.extend(cited.unsupported)
+            return None
+        return cited
+
+
+def adds_nothing(sentence: str, question: str) -> bool:
+    """True for a sentence whose every word is already in the question ("Chủ tịch UBND TP Cần Thơ [1]." for
+    "Chủ tịch UBND TP Cần Thơ là ai?"): an echo answers nothing, whatever it cites."""
+    words = set(syllables(fold(CITATION_MARK.sub("", sentence))))
+    return bool(words) and words <= set(syllables(fold(question)))
