@@ -289,11 +289,13 @@ def select_evidence(
     budget_tokens: int,
     neighbours: int = 1,
     hints: EvidenceHints | None = None,
+    floor: float = 0.0,
 ) -> Evidence:
     """The best-scoring sentences that fit the budget; the best one brings `neighbours` either side (within
     its clause, in a statute), and a point brings its clause's lead sentence. With `hints` (the document
     profiles and the question's subject, see `assistant.focus`), support is measured per unit on the words
-    other than the subject, and pillars and clauses weigh in."""
+    other than the subject, and pillars and clauses weigh in. A sentence scoring under `floor` times the best
+    one is left out (it distracts the small model and lengthens the prompt), except in the best's window."""
     hints = hints or EvidenceHints()
     full_terms = Terms.of(question)
     terms = full_terms.without(hints.subject_words)
@@ -331,7 +333,10 @@ def select_evidence(
     )
     chosen: dict[int, EvidenceSentence] = {}
     used = 0
+    lowest = floor * ranked[0].score if ranked else 0.0
     for rank, sent in enumerate(ranked):
+        if rank and sent.score < lowest:
+            break
         group = window(sent) if rank == 0 else [*lead_of(sent), sent]
         new = [s for s in group if id(s) not in chosen]
         cost = sum(estimate_tokens(s.text) for s in new)

@@ -145,11 +145,31 @@ class _Draft:
 
 
 @dataclass
-class _Part:
+class PlannedPart:
+    """One part of a question ready to answer: its hits, and either a profile answer, or the evidence the
+    model will read, or why its documents cannot answer it."""
+
     part: Part
     hits: list[SearchHit]
-    evidence: Evidence | None = None
     profile_answer: ProfileAnswer | None = None
+    evidence: Evidence | None = None
+    refusal: str | None = None
+
+
+@dataclass
+class AnswerPlan:
+    """Everything decided before the model runs (`AnswerPipeline.plan`)."""
+
+    standalone: str
+    analysis: QuestionAnalysis
+    scope: Scope
+    parts: list[PlannedPart]
+    profiles: dict[str, DocumentProfile]
+    texts: _DocumentTexts
+
+    @property
+    def several(self) -> bool:
+        return len(self.scope.parts) > 1 or (bool(self.scope.missing) and bool(self.scope.parts))
 
 
 class AnswerPipeline:
@@ -213,6 +233,27 @@ class AnswerPipeline:
 
     # -- the run -------------------------------------------------------------------------------------------
 
+    def plan(
+        self,
+        question: str,
+        history: Sequence[ChatMessage] = (),
+        *,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+    ) -> AnswerPlan:
+        """Condense, analyse, scope, retrieve and select evidence for each part: all but the model's work
+        (what `eval.bench_evidence` measures without a model)."""
+        standalone = normalize(
+            condense(normalize(question).strip(), list(history), self.retriever.corpus_names)
+        )
+        profiles = self.retriever.profiles()
+        analysis = analyse(standalone, profiles)
+        scope = plan_scope(analysis, profiles)
+        by_id = {p.doc_id: p for p in profiles}
+        texts = _DocumentTexts(self.retriever)
+        parts = [self._prepare(part, analysis, scope, k, filters, by_id, texts) for part in scope.parts]
+        return AnswerPlan(standalone, analysis, scope, parts, by_id, texts)
+
     def _run(
         self,
         question: str,
@@ -222,27 +263,22 @@ class AnswerPipeline:
         options: GenerationOptions,
     ) -> Iterator[AnswerEvent]:
         started = time.perf_counter()
-        standalone = normalize(condense(question, history, self.retriever.corpus_names))
-        profiles = self.retriever.profiles()
-        analysis = analyse(standalone, profiles)
-        scope = plan_scope(analysis, profiles)
-        several = len(scope.parts) > 1 or (bool(scope.missing) and bool(scope.parts))
-        draft = _Draft(question, standalone, analysis, started, {}, options, as_list=several)
-        by_id = {p.doc_id: p for p in profiles}
-        texts = _DocumentTexts(self.retriever)
-        parts = [self._prepare(part, scope, k, filters, profiles, texts) for part in scope.parts]
+        plan = self.plan(question, history, k=k, filters=filters)
+        scope, parts = plan.scope, plan.parts
+        draft = _Draft(question, plan.standalone, plan.analysis, started, {}, options, as_list=plan.several)
         if not scope.parts:
-            draft.hits = self.retriever.search(standalone, k or self.settings.retrieval.k, filters)
+            draft.hits = self.retriever.search(plan.standalone, k or self.settings.retrieval.k, filters)
+        else:
+            draft.hits = _unique_hits([h for p in parts for h in p.hits])
         draft.timings["retrieve"] = _ms(started)
-        yield RetrievedEvent(hits=draft.hits or [h for p in parts for h in p.hits])
-        draft.hits = draft.hits or _unique_hits([h for p in parts for h in p.hits])
+        yield RetrievedEvent(hits=draft.hits)
         if not scope.parts:
             yield from self._refuse(draft, missing_text(scope.missing))
             return
-        if several and parts and all(p.profile_answer and p.profile_answer.as_list for p in parts):
+        if plan.several and all(p.profile_answer and p.profile_answer.as_list for p in parts):
             draft.as_list = True
         for prepared in parts:
-            outcome = yield from self._answer_part(draft, prepared, by_id, texts, scope, several)
+            outcome = yield from self._answer_part(draft, prepared, plan)
             if outcome is False:
                 return
         for label in scope.missing:
@@ -254,27 +290,40 @@ class AnswerPipeline:
         kept = [s for section in draft.sections for s in section.sentences]
         if not kept:
             reasons = [s.refusal for s in draft.sections if s.refusal]
-            yield from self._refuse(draft, reasons[0] if len(reasons) == 1 and not several else None)
+            yield from self._refuse(draft, reasons[0] if len(reasons) == 1 and not plan.several else None)
             return
-        _, citations = finalize(kept, texts.document, self._unit_label(by_id))
+        _, citations = finalize(kept, plan.texts.document, self._unit_label(plan.profiles))
         yield CitationsEvent(citations=citations)
         yield DoneEvent(answer=self._answer(draft, draft.text, False, citations))
 
     def _prepare(
         self,
         part: Part,
+        analysis: QuestionAnalysis,
         scope: Scope,
         k: int | None,
         filters: SearchFilters | None,
-        profiles: list[DocumentProfile],
+        profiles: dict[str, DocumentProfile],
         texts: _DocumentTexts,
-    ) -> _Part:
-        """A part's hits, and its profile answer when the profiles hold one."""
+    ) -> PlannedPart:
+        """A part's hits, then its profile answer when the profiles hold one, else its evidence (or why it
+        has none that answers)."""
         hits = self._search(part.question, k, filters, part.doc_ids)
         # A part is analysed on its own: "… với Cần Thơ có giai đoạn nào?" names one place, asks one field.
-        analysis = analyse(part.question, profiles)
-        answer = answer_from_profiles(analysis, part, profiles, texts.texts(part.doc_ids))
-        return _Part(part, hits, profile_answer=answer)
+        own = analyse(part.question, list(profiles.values()))
+        found = answer_from_profiles(own, part, list(profiles.values()), texts.texts(part.doc_ids))
+        planned = PlannedPart(part, hits, profile_answer=found)
+        if found is not None and (found.statements or found.refusal):
+            return planned
+        planned.evidence = select_evidence(
+            part.question,
+            self._with_neighbours(hits),
+            budget_tokens=self._budget(len(scope.parts)),
+            hints=self._hints(analysis, part, profiles),
+            floor=self.settings.answer.evidence_floor,
+        )
+        planned.refusal = self._part_refusal(analysis, part, planned.evidence, hits, profiles, texts)
+        return planned
 
     def _search(
         self, query: str, k: int | None, filters: SearchFilters | None, doc_ids: frozenset[str] | None
@@ -287,13 +336,7 @@ class AnswerPipeline:
         return [h for h in hits if doc_ids is None or h.chunk.doc_id in doc_ids]
 
     def _answer_part(
-        self,
-        draft: _Draft,
-        prepared: _Part,
-        profiles: dict[str, DocumentProfile],
-        texts: _DocumentTexts,
-        scope: Scope,
-        several: bool,
+        self, draft: _Draft, prepared: PlannedPart, plan: AnswerPlan
     ) -> Generator[AnswerEvent, None, bool]:
         """Answer one part into a new section; False after an error event (the stream ends)."""
         part = prepared.part
@@ -301,37 +344,16 @@ class AnswerPipeline:
         draft.sections.append(section)
         found = prepared.profile_answer
         if found is not None and found.statements:
-            if found.as_list and not several:
-                draft.as_list = True
-                if found.lead:
-                    draft.lead = found.lead
-                    yield TokenEvent(text=self._lead(draft, found.lead))
-            for statement in found.statements:
-                cited = _stated(statement, texts, profiles)
-                n = draft.numbering.number(statement.doc_id, statement.start)
-                target = section
-                if found.as_list and not several and section.sentences:
-                    target = _Section(None)
-                    draft.sections.append(target)
-                draft.timings.setdefault("first_token", _ms(draft.started))
-                yield TokenEvent(text=draft.piece(target, _mark(cited.text, n)))
-                target.sentences.append(cited)
+            yield from self._state(draft, section, found, plan)
             return True
         if found is not None and found.refusal:
             yield from self._section_refusal(draft, section, found.refusal)
             return True
-        hits = self._with_neighbours(prepared.hits)
-        evidence = select_evidence(
-            part.question,
-            hits,
-            budget_tokens=self._budget(len(scope.parts)),
-            hints=self._hints(draft.analysis, part, profiles),
-        )
-        refusal = self._part_refusal(draft, part, evidence, prepared.hits, scope, profiles, texts)
-        if refusal is not None:
-            yield from self._section_refusal(draft, section, refusal)
+        evidence = prepared.evidence
+        if evidence is None or prepared.refusal is not None:
+            yield from self._section_refusal(draft, section, prepared.refusal)
             return True
-        checker = yield from self._generate(draft, section, evidence, part, profiles, texts)
+        checker = yield from self._generate(draft, section, evidence, part, plan)
         if checker is None:
             return False
         focused = evidence.focused(prepared.hits[0].chunk.doc_id) if prepared.hits else None
@@ -339,14 +361,36 @@ class AnswerPipeline:
             # A claim its sources do not bind, often taken from another retrieved document: one more try on
             # the top-ranked document alone, checked the same way. Costs a second generation only then.
             dropped = checker.unsupported
-            checker = yield from self._generate(draft, section, focused, part, profiles, texts)
+            checker = yield from self._generate(draft, section, focused, part, plan)
             if checker is None:
                 return False
             checker.unsupported = list(dict.fromkeys(dropped + checker.unsupported))
         draft.unsupported.extend(checker.unsupported)
         if not section.sentences:
-            yield from self._section_refusal(draft, section, scoped_refusal(part.label) if several else None)
+            yield from self._section_refusal(
+                draft, section, scoped_refusal(part.label) if plan.several else None
+            )
         return True
+
+    def _state(
+        self, draft: _Draft, section: _Section, found: ProfileAnswer, plan: AnswerPlan
+    ) -> Iterator[AnswerEvent]:
+        """Show a profile answer: its sentences, each with its citation; a list as a lead line and items."""
+        if found.as_list and not plan.several:
+            draft.as_list = True
+            if found.lead:
+                draft.text += found.lead
+                yield TokenEvent(text=found.lead)
+        target = section
+        for statement in found.statements:
+            cited = _stated(statement, plan.texts)
+            n = draft.numbering.number(statement.doc_id, statement.start)
+            if found.as_list and not plan.several and target.sentences:
+                target = _Section(None)
+                draft.sections.append(target)
+            draft.timings.setdefault("first_token", _ms(draft.started))
+            yield TokenEvent(text=draft.piece(target, _mark(cited.text, n)))
+            target.sentences.append(cited)
 
     def _budget(self, parts: int) -> int:
         """Each part of a several-part question reads its share of the evidence budget (the prompt sets the
@@ -375,21 +419,20 @@ class AnswerPipeline:
 
     def _part_refusal(
         self,
-        draft: _Draft,
+        analysis: QuestionAnalysis,
         part: Part,
         evidence: Evidence,
         hits: list[SearchHit],
-        scope: Scope,
         profiles: dict[str, DocumentProfile],
         texts: _DocumentTexts,
     ) -> str | None:
         """Why this part cannot be answered from its documents, or None."""
-        label = part.label or _subject_label(draft.analysis)
+        label = part.label or _subject_label(analysis)
         if evidence.empty or evidence.support < self.min_support:
             return scoped_refusal(label) if label else REFUSAL_TEXT
         if part.doc_ids is None:
             return None
-        subject = self._hints(draft.analysis, part, profiles).subject_words
+        subject = self._hints(analysis, part, profiles).subject_words
         terms = specific_terms(part.question, subject, self.retriever.term_documents())
         if not terms:
             return None
@@ -432,13 +475,7 @@ class AnswerPipeline:
         return hits + extra
 
     def _generate(
-        self,
-        draft: _Draft,
-        section: _Section,
-        evidence: Evidence,
-        part: Part,
-        profiles: dict[str, DocumentProfile],
-        texts: _DocumentTexts,
+        self, draft: _Draft, section: _Section, evidence: Evidence, part: Part, plan: AnswerPlan
     ) -> Generator[AnswerEvent, None, SentenceChecker | None]:
         """Stream one generation over `evidence`, showing each sentence once checked; None after an error."""
         # The small model misreads "tap trung vao nhung noi dung nao"; the checks still use the typed text.
@@ -448,8 +485,8 @@ class AnswerPipeline:
             evidence,
             part.question,
             numbering=draft.numbering,
-            document=texts.document,
-            profiles=profiles,
+            document=plan.texts.document,
+            profiles=plan.profiles,
             max_sentences=LIST_SENTENCES if draft.analysis.wants_list else MAX_SENTENCES,
         )
         raw = ""
@@ -480,11 +517,6 @@ class AnswerPipeline:
             section.sentences.append(checker.kept[shown])
             shown += 1
         return checker
-
-    def _lead(self, draft: _Draft, lead: str) -> str:
-        piece = lead
-        draft.text += piece
-        return piece
 
     def _section_refusal(self, draft: _Draft, section: _Section, text: str | None) -> Iterator[AnswerEvent]:
         """A part the documents do not answer: said in its place when the answer has several parts, else
@@ -554,9 +586,7 @@ class _DocumentTexts:
         return {d: self.document(d).text for d in ids if self.retriever.document(d) is not None}
 
 
-def _stated(
-    statement: Statement, texts: _DocumentTexts, profiles: dict[str, DocumentProfile]
-) -> CitedSentence:
+def _stated(statement: Statement, texts: _DocumentTexts) -> CitedSentence:
     """A profile statement as a cited sentence (its quote is the document sentence that holds it)."""
     document = texts.document(statement.doc_id)
     quote_text = document.text[statement.start : statement.end]

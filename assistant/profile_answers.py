@@ -26,6 +26,13 @@ _CATALOGUE = re.compile(
     r"|\b(?:dia phuong|tinh|thanh pho|tinh thanh|don vi|huyen)\s+nao\b.*\b(?:ky|hop tac|thoa thuan)\b"
     r"|\bthoa thuan(?:\s+hop tac)?\s+nao\b|\b(?:nhung|cac)\s+thoa thuan\b.*\b(?:nao|gi)\b"
 )
+# A catalogue of what lies within a named place ("những đơn vị nào ở Thanh Hóa") is still a catalogue.
+_WITHIN_PLACE = re.compile(r"\b(?:don vi|co quan|to chuc|huyen|xa|phuong|doi tac|so|nganh)\s+nao\b")
+# "Những ai phát biểu tại …": people, by what the question says they did.
+_WHO_LIST = re.compile(r"\b(?:nhung ai|nhung nguoi nao|ai da|nhung vi nao)\s+(?:da\s+)?(\w+(?:\s+\w+)?)")
+_SPEECH = re.compile(
+    r"\b(?:phat bieu|cho biet|nhan manh|khang dinh|noi|chia se|xac nhan|nhan dinh|de nghi|hien ke|danh gia)\b"
+)
 _EARLIEST = re.compile(r"\b(?:som nhat|dau tien|cu nhat|lau nhat)\b")
 _LATEST = re.compile(r"\b(?:gan day nhat|moi nhat|muon nhat|sau cung)\b")
 _UNTIL_YEAR = re.compile(r"\bden nam (\d{4})\b")
@@ -100,8 +107,11 @@ def answer_from_profiles(
     if analysis.person is not None:
         return _role_of(analysis.person, scoped, document_text)
     folded = fold(part.question)
-    if _CATALOGUE.search(folded) and not analysis.places:
-        return _catalogue(folded, scoped, document_text)
+    if _CATALOGUE.search(folded) and (not analysis.places or _WITHIN_PLACE.search(folded)):
+        return _catalogue(folded, scoped, document_text, {fold(w) for w in _WORD.findall(part.question)})
+    who = _WHO_LIST.search(folded)
+    if who is not None and part.doc_ids is not None:
+        return _people_who(who.group(1), scoped, document_text)
     if analysis.attributes:
         return _attributes(analysis, part, scoped, document_text)
     return None
@@ -220,7 +230,7 @@ def _party_label(name: str) -> str:
 
 
 def _catalogue(
-    folded: str, scoped: Sequence[DocumentProfile], document_text: dict[str, str]
+    folded: str, scoped: Sequence[DocumentProfile], document_text: dict[str, str], asked_words: set[str]
 ) -> ProfileAnswer | None:
     rows: list[tuple[DocumentProfile, Agreement]] = [(p, a) for p in scoped for a in p.agreements]
     if not rows:
@@ -251,31 +261,67 @@ def _catalogue(
         pick = min if _EARLIEST.search(folded) else max
         profile, agreement = pick(dated, key=lambda r: r[1].signed.value if r[1].signed else "")
         which = "sớm nhất" if pick is min else "gần đây nhất"
-        return ProfileAnswer(
-            (
-                _catalogue_statement(
-                    profile,
-                    agreement,
-                    document_text,
-                    f"Thỏa thuận được ký {which} trong tài liệu là thỏa thuận giữa ",
-                ),
-            )
-        )
+        lead = f"Thỏa thuận được ký {which} trong tài liệu là thỏa thuận giữa "
+        return ProfileAnswer((_catalogue_statement(profile, agreement, document_text, lead, set()),))
     rows.sort(key=lambda r: r[1].signed.value if r[1].signed else "9999")
-    statements = tuple(_catalogue_statement(p, a, document_text, "") for p, a in rows)
+    statements = tuple(_catalogue_statement(p, a, document_text, "", asked_words) for p, a in rows)
     return ProfileAnswer(statements, as_list=True, lead="Các thỏa thuận trong tài liệu:")
 
 
+def _people_who(
+    verb: str, scoped: Sequence[DocumentProfile], document_text: dict[str, str]
+) -> ProfileAnswer | None:
+    """Each person of the documents whose sentence says they did what was asked ("phát biểu": any verb of
+    speech, since a speaker is written "cho biết", "nhấn mạnh", "khẳng định" as often), once, with the title
+    the text gives them."""
+    speech = _SPEECH.match(verb) is not None
+    statements: list[Statement] = []
+    seen: set[str] = set()
+    for profile in scoped:
+        text = document_text[profile.doc_id]
+        for person in profile.people:
+            key = " ".join(fold(w) for w in _WORD.findall(person.name))
+            if key in seen:
+                continue
+            start, end = sentence_around(text, person.span.start, person.span.end)
+            sentence = fold(text[start:end])
+            if not (_SPEECH.search(sentence) if speech else re.search(rf"\b{re.escape(verb)}\b", sentence)):
+                continue
+            seen.add(key)
+            title = person.title or next(
+                (
+                    p.title
+                    for p in profile.people
+                    if p.title and " ".join(fold(w) for w in _WORD.findall(p.name)) == key
+                ),
+                None,
+            )
+            said = f"{_honorific(person) or ''}{person.name}" + (f", {title}" if title else "")
+            statements.append(Statement(said, profile.doc_id, start, end))
+    if not statements:
+        return None
+    return ProfileAnswer(tuple(statements), as_list=True, lead="Trong tài liệu:")
+
+
 def _catalogue_statement(
-    profile: DocumentProfile, agreement: Agreement, document_text: dict[str, str], lead: str
+    profile: DocumentProfile,
+    agreement: Agreement,
+    document_text: dict[str, str],
+    lead: str,
+    asked_words: set[str],
 ) -> Statement:
+    """One agreement: its parties (the question's own party, "VNPT", left out of a list row), when it was
+    signed and its period when the cited sentence states them."""
     gazetteer = Gazetteer.default()
     names = []
-    for party in agreement.parties:
+    for party in sorted(agreement.parties, key=lambda p: p.place is None):
         if party.place is not None and party.key == party.place:
             names.append(gazetteer.province(party.place).label)
         else:
             names.append(_party_label(party.name))
+    if not lead:
+        others = [n for n in names if not {fold(w) for w in _WORD.findall(n)} <= asked_words]
+        names = others or names
     body = f"{lead}{' và '.join(names)}" if lead else " – ".join(names)
     text = document_text[profile.doc_id]
     anchor = agreement.signed.span if agreement.signed else agreement.span

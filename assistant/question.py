@@ -139,7 +139,7 @@ def _find_people(question: str, people: dict[str, str]) -> list[str]:
     folded = " ".join(_folded_words(question))
     found = [name for key, name in people.items() if re.search(rf"(?<!\w){re.escape(key)}(?!\w)", folded)]
     accented = has_diacritics(question)
-    for match in _HONORIFIC.finditer(question):
+    for match in _HONORIFIC.finditer(fold(question)):  # fold keeps offsets: "Ông" is found as "ong"
         words = _WORD.findall(question[match.end() :])[:4]
         if len(words) < 2:
             continue
@@ -225,19 +225,24 @@ def _local_places(text: str, profiles: Sequence[DocumentProfile]) -> list[NamedP
         found.setdefault(place.key, NamedPlace(place.key, place.text, place.start, place.end, place.text))
     folded = fold(text)
     for profile in profiles:
-        for ref in profile.places:
-            if ref.level not in ("district", "commune") or ref.key in found:
+        # (key, the name to look for, how a refusal names it)
+        named = [(r.key, r.name, r.span.text) for r in profile.places if r.level in ("district", "commune")]
+        named += [
+            (p.key, p.span.text, p.name)
+            for a in profile.agreements
+            for p in a.parties
+            if p.key.startswith(("district:", "commune:"))
+        ]
+        for key, name_text, label in named:
+            if key in found:
                 continue
-            name = " ".join(_folded_words(ref.name))
+            name = " ".join(_folded_words(name_text))
             if len(name) < 4:
                 continue
             for match in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", folded):
                 before = folded[max(0, match.start() - 12) : match.start()]
                 if _LOCAL_PREFIX.search(before + " ") or not has_diacritics(text):
-                    label = f"{ref.span.text}"
-                    found[ref.key] = NamedPlace(
-                        ref.key, text[match.start() : match.end()], *match.span(), label
-                    )
+                    found[key] = NamedPlace(key, text[match.start() : match.end()], *match.span(), label)
                     break
     return list(found.values())
 

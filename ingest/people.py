@@ -145,11 +145,12 @@ _ROLE = re.compile(
     r"(?<!\w)(?:" + "|".join(re.escape(fold(r)).replace(r"\ ", r"\s+") for r in ROLES) + r")(?!\w)"
 )
 _WORD = re.compile(r"\w+")
-# Words that end an organisation: verbs and prepositions that follow a title in news prose (folded).
+# Words that end an organisation: verbs and prepositions that follow a title in news prose. Compared with
+# their diacritics ("thì" ends one, "Thị" in a name does not).
 _ORG_STOP = re.compile(
-    r"(?:cho biet|khang dinh|phat bieu|bat tay|nhan manh|danh gia|xac nhan|nhan dinh|dua ra|chu tri|ky ket"
-    r"|trao tang|hien ke|cam ket|mong muon|de nghi|chia se|gioi thieu|yeu cau|tham du|cho|cung|da|se|noi"
-    r"|tai|ve|trong|voi|la|duoc|dang|vua|luon|khi|sau|truoc|theo|nay|ay|do|den|thi|thay|tham)(?!\w)"
+    r"(?:cho biết|khẳng định|phát biểu|bắt tay|nhấn mạnh|đánh giá|xác nhận|nhận định|đưa ra|chủ trì|ký kết"
+    r"|trao tặng|hiến kế|cam kết|mong muốn|đề nghị|chia sẻ|giới thiệu|yêu cầu|tham dự|cho|cũng|đã|sẽ|nói"
+    r"|tại|về|trong|với|là|được|đang|vừa|luôn|khi|sau|trước|theo|này|ấy|đó|đến|thì|thấy|thăm)(?!\w)"
 )
 _SPACES = re.compile(r" *")
 # Words that open an organisation's name ("UBND tỉnh …", "Tập đoàn …", "Sở …"); an acronym (VNPT) may too.
@@ -204,6 +205,7 @@ def organisation_end(text: str, start: int, folded: str | None = None) -> int:
     verb or preposition, another title, or "và" that does not join two parts of one name; trailing
     lower-case words are not part of it. `start` itself when none is written there."""
     folded = fold(text) if folded is None else folded
+    lowered = text.lower()
     words: list[re.Match[str]] = []
     for word in _WORD.finditer(text, start):
         gap = text[(words[-1].end() if words else start) : word.start()]
@@ -211,7 +213,7 @@ def organisation_end(text: str, start: int, folded: str | None = None) -> int:
             break
         if not words and gap:
             break
-        if _ORG_STOP.match(folded, word.start()) or _ROLE.match(folded, word.start()):
+        if _ORG_STOP.match(lowered, word.start()) or _ROLE.match(folded, word.start()):
             break
         if fold(word.group(0)) == "va":
             # "Sở Khoa học và Công nghệ" continues; "… và Chủ tịch …", "… và Tập đoàn …" start another.
@@ -268,7 +270,8 @@ def _split_name(title: Title, text: str) -> tuple[Title, str, int] | None:
         if run_start < len(words) and text[words[run_start - 1].end() : words[run_start].start()] != " ":
             break
         run_start -= 1
-    gazetteer = Gazetteer.default()
+    # A place written with its prefix ("TP. Hồ Chí Minh") is not a person, whatever family name it starts with.
+    places = Gazetteer.default().find(text[title.start : title.end])
     for size in (4, 3, 2):
         first = len(words) - size
         if first < max(run_start, 1):
@@ -277,7 +280,8 @@ def _split_name(title: Title, text: str) -> tuple[Title, str, int] | None:
         if fold(tail[0].group(0)) not in FAMILY_NAMES or any(w.group(0).isupper() for w in tail):
             continue
         name = text[tail[0].start() : tail[-1].end()]
-        if gazetteer.find(name):
+        at = tail[0].start() - title.start
+        if any(p.start < at + len(name) and at < p.end for p in places):
             continue
         organisation = text[words[0].start() : words[first - 1].end()]
         return Title(title.role, organisation, title.start, words[first - 1].end()), name, tail[0].start()

@@ -47,6 +47,7 @@ PROFILE_VERSION = 1
 # Folded: a sentence that reports a signing ("ký kết thỏa thuận", "ký thỏa thuận hợp tác", "ký kết hợp tác").
 _SIGNING = re.compile(
     r"\b(?:ky ket|ki ket|ky|ki)\b(?:\s+\w+){0,4}?\s+(?:thoa thuan|hop tac|ghi nho|hop dong)\b"
+    r"|\b(?:thoa thuan|ghi nho|hop dong)\b(?:\s+\w+){0,12}?\s+(?:duoc\s+)?(?:ky ket|ki ket|ky)\s+(?:ngay|vao|tai)\b"
 )
 _PERIOD = re.compile(r"\bgiai doan\s+(?:tu\s+)?(?:nam\s+)?(\d{4})\s*(?:[-–—]|den|toi)\s*(?:nam\s+)?(\d{4})\b")
 _HORIZON = re.compile(r"\b(?:dinh huong|tam nhin|huong)\s+(?:den|toi)\s+(?:nam\s+)?(\d{4})\b")
@@ -61,6 +62,7 @@ _PLACE_LEAD = re.compile(r"\btai\s+")
 _LIST_ITEM = re.compile(r"([^,()]+?)\s*\((\d{1,2}/\d{1,2}/\d{4}|\d{1,2}/\d{4}|\d{4})\)")
 _LIST_INTRO = re.compile(r"\b(?:voi|nhu)\s+")
 _ACRONYM_IN_PARENS = re.compile(r"\(([A-ZĐ][A-ZĐ0-9&-]{1,11})\)")
+_BRAND = re.compile(r"(?<!\w)(?:Tập đoàn|Tổng công ty|Công ty|Ngân hàng)\s+([A-ZĐ][A-ZĐ0-9]{2,11})(?!\w)")
 _ACRONYM = re.compile(r"\b[A-ZĐ][A-ZĐ0-9]{2,11}\b")
 _REGULATION_TITLE = re.compile(r"^(?:quy dinh|quy che|thong tu|nghi dinh|quyet dinh|huong dan)\b")
 _PROCEDURE_TITLE = re.compile(r"\b(?:thu tuc|dang ky|cap lai|cap doi|chung thuc|ho so)\b")
@@ -248,6 +250,9 @@ def defined_acronyms(text: str) -> set[str]:
         before = text[max(0, match.start() - 120) : match.start()]
         if ORG_HEAD.search(before):
             found.add(match.group(1))
+    # "Tập đoàn VNPT", "Công ty FPT": an acronym written as the name of an organisation.
+    for match in _BRAND.finditer(text):
+        found.add(match.group(1))
     return found
 
 
@@ -291,9 +296,13 @@ def _level(parties: list[Party]) -> Literal["province", "local", "organisation"]
 
 
 def _signing_place(text: str, folded: str, start: int, end: int) -> TextSpan | None:
-    """ "tại P.Đồng Hới", "tại UBND TP Cần Thơ": the capitalised place after "tại" in the signing sentence."""
+    """ "tại P.Đồng Hới", "tại phường Hòa Phú", "tại UBND TP Cần Thơ": the place after "tại" in the signing
+    sentence."""
     for lead in _PLACE_LEAD.finditer(folded, start, end):
         at = lead.end()
+        local = next((p for p in local_places(text[at : min(end, at + 60)]) if p.start == 0), None)
+        if local is not None:
+            return _span(text, at, at + local.end)
         if at >= end or not text[at].isupper():
             continue
         place_end = min(organisation_end(text, at, folded), end)
@@ -364,7 +373,7 @@ def _listed_agreements(
         words = name.split()
         if not words or not (words[0][0].isupper() or (len(words) > 1 and words[1][0].isupper())):
             continue
-        if level_word is not None and not name_folded.startswith(level_word):
+        if level_word is not None and not name_folded.startswith(level_word) and not ORG_HEAD.match(name):
             key = f"{'district' if level_word in ('huyen', 'quan', 'thi xa') else 'commune'}:{'-'.join(name_folded.split())}"
         else:
             key = "-".join(name_folded.split())

@@ -102,6 +102,12 @@ class AnswerSettings(BaseModel):
         le=1.0,
         description="Refuse before calling the LLM when no evidence sentence covers this share of the question.",
     )
+    evidence_floor: float = Field(
+        default=0.2,
+        ge=0.0,
+        le=1.0,
+        description="Leave out evidence sentences scoring under this share of the best one (0: keep all that fit).",
+    )
     history_turns: int = Field(default=4, ge=0)
     neighbour_chunks: int = Field(
         default=1,

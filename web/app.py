@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from troly.settings import Settings
 from web.errors import ApiError, error_body, install_handlers
-from web.routers import ask, documents, feedback, health, openai_compat, search
+from web.routers import ask, documents, feedback, health, openai_compat, profiles, search
 from web.services import Services
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -100,7 +100,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         return JSONResponse(error_body(exc.code, exc.message), status_code=413)
 
     app.add_exception_handler(PayloadTooLarge, on_too_large)
-    for module in (health, ask, search, documents, feedback, openai_compat):
+    for module in (health, ask, search, documents, profiles, feedback, openai_compat):
         app.include_router(module.router)
     _mount_static(app, settings.server.demo_key)
     app.add_middleware(BodyLimit, upload_limit=settings.server.max_upload_mb << 20)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from troly.records import Answer, Citation, IngestStatus, SearchHit
+from troly.records import Answer, Citation, DocumentProfile, IngestStatus, SearchHit
 
 SNIPPET_CHARS = 300
 
@@ -105,6 +105,16 @@ class DocumentOut(BaseModel):
     date: str | None
     content_hash: str
     chunks: int
+    subjects: list[str] = Field(
+        default_factory=list, description="Chủ thể tài liệu nói về (bên ký, địa phương, văn bản luật)."
+    )
+
+
+class DocumentDetail(DocumentOut):
+    profile: DocumentProfile = Field(
+        description="Hồ sơ tài liệu: chủ thể, địa danh, người và chức danh, thỏa thuận, các đơn vị (khoản, "
+        "điểm, đoạn) với vị trí ký tự trong văn bản."
+    )
 
 
 class DocumentList(BaseModel):

@@ -20,6 +20,9 @@ class DerivedKnowledge:
     def profiles(self) -> list[DocumentProfile]:
         return [build_profile(d) for d in self.known_documents()]
 
+    def profile(self, doc_id: str) -> DocumentProfile | None:
+        return next((p for p in self.profiles() if p.doc_id == doc_id), None)
+
     def abbreviations(self) -> dict[str, str]:
         return learn(d.text for d in self.known_documents())
 

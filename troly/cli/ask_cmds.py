@@ -61,8 +61,10 @@ def print_sources(answer: Answer) -> None:
         console.print("Nguồn:", style="underline")
     for citation in answer.citations:
         dated = f" ({citation.date})" if citation.date else ""
+        unit = f" — {citation.unit}" if citation.unit else ""
         console.print(
-            f"[{citation.n}] {citation.title or citation.source}{dated}: {citation.source}", markup=False
+            f"[{citation.n}] {citation.title or citation.source}{dated}: {citation.source}{unit}",
+            markup=False,
         )
         console.print(f"    “{citation.quote}”", style="italic", markup=False, highlight=False)
     if answer.unsupported:

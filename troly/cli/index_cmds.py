@@ -141,8 +141,16 @@ def sources(
     for chunk in library.chunks():
         counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
     if as_json:
+        profiles = {p.doc_id: p for p in library.profiles()}
         rows = [
-            {"id": d.id, "title": d.title, "date": d.date, "chunks": counts.get(d.id, 0), "path": d.path}
+            {
+                "id": d.id,
+                "title": d.title,
+                "date": d.date,
+                "chunks": counts.get(d.id, 0),
+                "path": d.path,
+                "profile": profiles[d.id].model_dump(mode="json") if d.id in profiles else None,
+            }
             for d in documents
         ]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))

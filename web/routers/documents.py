@@ -26,9 +26,17 @@ router = APIRouter(prefix="/v1/documents", tags=["documents"])
 def list_documents(caller: CallerDep, services: ServicesDep) -> DocumentList:
     library = services.library.get()
     counts = Counter(chunk.doc_id for chunk in library.chunks())
+    profiles = {p.doc_id: p for p in library.profiles()}
     return DocumentList(
         documents=[
-            DocumentOut(id=d.id, title=d.title, date=d.date, content_hash=d.content_hash, chunks=counts[d.id])
+            DocumentOut(
+                id=d.id,
+                title=d.title,
+                date=d.date,
+                content_hash=d.content_hash,
+                chunks=counts[d.id],
+                subjects=[s.name for s in profile.subjects] if (profile := profiles.get(d.id)) else [],
+            )
             for d in library.documents()
         ]
     )

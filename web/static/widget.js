@@ -44,6 +44,7 @@
     sources: "Nguồn trích dẫn",
     citeLabel: "Xem nguồn số ",
     source: "Tệp: ",
+    unit: "Vị trí: ",
     date: "Ngày: ",
     noDate: "không rõ ngày",
     copy: "Sao chép",
@@ -107,6 +108,9 @@
     ".badge{display:inline-block;margin-bottom:4px;padding:1px 8px;border-radius:10px;background:#e0b000;",
     "color:#3b2f00;font-size:12px;font-weight:700;white-space:normal;}",
     ".text{white-space:pre-wrap;}",
+    ".text .items{margin:4px 0 0;padding-left:20px;white-space:normal;}",
+    ".text .items li{margin:3px 0;}",
+    ".text .lead{margin:0;}",
     ".thinking{color:#5b6470;font-style:italic;}",
     ".cite{display:inline;margin:0 1px;padding:0 4px;border:1px solid #b3261e;border-radius:4px;",
     "background:#fff;color:#b3261e;font-size:12px;font-weight:700;vertical-align:super;line-height:1.2;}",
@@ -199,6 +203,7 @@
           quote: String(c.quote || ""),
           title: String(c.title || ""),
           date: c.date ? String(c.date) : null,
+          unit: c.unit ? String(c.unit) : null,
         };
       });
   }
@@ -444,9 +449,35 @@
     }, 30);
   }
 
-  // Splits text on [n] / [n, m] markers; markers that name a known citation become buttons.
+  // A list answer is a lead line and items on lines of their own starting with "- ": items become a <ul>.
   function renderAnswerText(container, text, citations, onCite) {
     container.textContent = "";
+    var lines = text.split("\n");
+    if (lines.length < 2) {
+      renderInline(container, text, citations, onCite);
+      return;
+    }
+    var list = null;
+    lines.forEach(function (line) {
+      if (line.indexOf("- ") === 0) {
+        if (!list) {
+          list = el("ul", { className: "items" });
+          container.appendChild(list);
+        }
+        var item = el("li");
+        renderInline(item, line.slice(2), citations, onCite);
+        list.appendChild(item);
+      } else if (line.trim()) {
+        list = null;
+        var para = el("p", { className: "lead" });
+        renderInline(para, line, citations, onCite);
+        container.appendChild(para);
+      }
+    });
+  }
+
+  // Splits text on [n] / [n, m] markers; markers that name a known citation become buttons.
+  function renderInline(container, text, citations, onCite) {
     var known = {};
     (citations || []).forEach(function (c) {
       known[c.n] = c;
@@ -475,6 +506,9 @@
     var meta = TEXT.date + (citation.date ? formatDate(citation.date) : TEXT.noDate);
     if (citation.source) {
       meta += " · " + TEXT.source + citation.source;
+    }
+    if (citation.unit) {
+      meta += " · " + TEXT.unit + citation.unit;
     }
     return el("div", { className: "detail", role: "region", "aria-label": TEXT.sources + " [" + citation.n + "]" }, [
       el("p", { className: "dtitle", text: "[" + citation.n + "] " + (citation.title || citation.source || "") }),
