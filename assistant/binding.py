@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assistant.injection import looks_like_instruction
 from assistant.question import RoleAsk, role_matches
 from assistant.verify import CITATION_MARK, missing_names, missing_numbers, name_key, novel_words
 from ingest.gazetteer import Gazetteer
@@ -44,10 +45,16 @@ class CitedUnit:
         return unit
 
     def unit_text(self) -> str:
+        """The cited unit's text, without sentences that read as instructions to the assistant (planted text
+        is never evidence, so it supports nothing)."""
+        from assistant.evidence import split_sentences
+
         unit = self.unit()
-        if unit is None:
-            return self.text[self.start : self.end]
-        return self.text[min(unit.start, self.start) : max(unit.end, self.end)]
+        start, end = (
+            (self.start, self.end) if unit is None else (min(unit.start, self.start), max(unit.end, self.end))
+        )
+        kept = [s.text for s in split_sentences(self.text[start:end]) if not looks_like_instruction(s.text)]
+        return " ".join(kept)
 
     def document_names(self) -> str:
         """The names the document stands behind anywhere: its people, parties and subjects."""

@@ -29,8 +29,9 @@ from troly.records import Pillar, SearchHit
 CHARS_PER_TOKEN = 3.3
 OTHER_ENTITY_FACTOR = 0.5
 _WORD = re.compile(r"\w+", re.UNICODE)
-# A sentence ends at . ! ? … followed by space and a letter, digit or quote, or at a line break.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]*\s+(?=[\"“‘(\d\w])|\n+")
+# A sentence ends at . ! ? … followed by space and a letter, digit, quote or markup ("… mã QR. <script>…":
+# planted markup after a fact must not swallow the fact), or at a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]*\s+(?=[\"“‘(<\d\w])|\n+")
 # Abbreviations that end with a dot inside a sentence (TP. Hồ Chí Minh, ThS. Nguyễn ...).
 _ABBREVIATION = re.compile(r"(?:\b(?:TP|Tp|tp|ThS|TS|PGS|GS|BS|KS|St|Mr|Mrs|Dr|Q|P|H|TT)|\b[A-ZĐ])\.$")
 

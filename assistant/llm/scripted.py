@@ -51,6 +51,10 @@ class ScriptedChatModel:
     def enqueue(self, text: str) -> None:
         self._queue.append(text)
 
+    def discard(self) -> None:
+        """Drop the replies not yet used (a test whose pipeline may or may not retry)."""
+        self._queue.clear()
+
     def enqueue_error(self, error: Exception) -> None:
         """The next call raises `error` on its first piece, as a backend that fails mid-request."""
         self._queue.append(error)

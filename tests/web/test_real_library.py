@@ -141,7 +141,7 @@ def test_openai_stream_sends_only_verified_text(
     server, model = real_server
     _upload(server, corpus_dir)
     model.enqueue("Năm 2022 có 950 hộ tham gia mô hình nông nghiệp số ở Phong Điền [1].")
-    model.enqueue("Có 950 hộ tham gia [1].")  # the retry on the best-supported source invents again
+    model.enqueue("Có 950 hộ tham gia [1].")  # a retry on the best-supported source, if any, invents again
     client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.user_key, max_retries=0, timeout=120)
     chunks = list(
         client.chat.completions.create(
@@ -162,6 +162,7 @@ def test_openai_stream_sends_only_verified_text(
     assert model.history[-1].max_tokens == settings.llm.max_tokens
     assert model.history[-1].temperature == settings.llm.temperature
 
+    model.discard()
     model.enqueue("Năm 2022 có 120 hộ tham gia mô hình [1].")
     completion = client.chat.completions.create(
         model="troly",
