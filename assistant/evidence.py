@@ -42,6 +42,16 @@ _NUMBER_QUESTION = re.compile(r"\b(bao nhieu|ngay nao|nam nao|thang nao|ngay may
 NUMBER = re.compile(r"(?<![\w.,/-])\d+(?:[.,/-]\d+)*(?![\w/-])")
 
 
+# A syllable ending in "y" after consonants only is written with "i" as often ("sỹ quan" / "sĩ quan",
+# "tỷ lệ" / "tỉ lệ", "kỹ năng" / "kĩ năng"): evidence matching treats the two spellings as one.
+_FINAL_Y = re.compile(r"^([^aeiouy]+)y$")
+
+
+def word_key(word: str) -> str:
+    """A word as evidence matching compares it: lower-case, folded, with the i/y spelling variants merged."""
+    return _FINAL_Y.sub(r"\1i", fold(word))
+
+
 def expects_number(question: str) -> bool:
     return _NUMBER_QUESTION.search(fold(question)) is not None
 
@@ -102,7 +112,7 @@ class Terms:
     @classmethod
     def of(cls, text: str) -> Terms:
         words = [w.lower() for w in _WORD.findall(normalize(text))]
-        folded_words = [fold(w) for w in words]
+        folded_words = [word_key(w) for w in words]
         content = [(w, f) for w, f in zip(words, folded_words, strict=True) if f not in STOPWORDS]
         bigrams = {f"{a} {b}" for a, b in itertools.pairwise(folded_words)}
         trigrams = {" ".join(folded_words[i : i + 3]) for i in range(len(folded_words) - 2)}
@@ -120,6 +130,7 @@ class Terms:
         nothing would be left."""
         if not words:
             return self
+        words = frozenset(word_key(w) for w in words)
 
         def keep(term: str) -> bool:
             return not any(part in words for part in term.split())
@@ -128,7 +139,7 @@ class Terms:
         if not folded:
             return self
         return Terms(
-            exact=frozenset(t for t in self.exact if keep(fold(t))),
+            exact=frozenset(t for t in self.exact if keep(word_key(t))),
             folded=folded,
             bigrams=frozenset(t for t in self.bigrams if keep(t)),
             accented=self.accented,
@@ -147,7 +158,7 @@ class SentenceMatch:
 
 def match_terms(question: Terms, text: str) -> SentenceMatch:
     words = [w.lower() for w in _WORD.findall(text)]
-    folded_words = [fold(w) for w in words]
+    folded_words = [word_key(w) for w in words]
     bigrams = {f"{a} {b}" for a, b in itertools.pairwise(folded_words)}
     return SentenceMatch(
         exact=question.exact & set(words),
@@ -162,7 +173,7 @@ def relevance(question: Terms, match: SentenceMatch, weights: Mapping[str, float
     """Sum of the matched terms' weights: a syllable counts fully with its accents (0.6 when only folded
     matches and the question has accents), a bigram 1.5 times its rarer syllable, a trigram 2 times."""
     w = weights or {}
-    exact_folded = {fold(t) for t in match.exact}
+    exact_folded = {word_key(t) for t in match.exact}
     score = 0.0
     for term in match.folded:
         full = not question.accented or term in exact_folded
@@ -193,7 +204,7 @@ def idf_weights(texts: Sequence[str]) -> dict[str, float]:
     """Inverse document frequency of folded syllables over the candidate sentences, floored at 0.5."""
     df: Counter[str] = Counter()
     for text in texts:
-        df.update({fold(w) for w in _WORD.findall(text)})
+        df.update({word_key(w) for w in _WORD.findall(text)})
     n = len(texts)
     return {term: max(0.5, math.log((n + 1) / (count + 0.5))) for term, count in df.items()}
 

@@ -83,7 +83,7 @@ def adjust_scores(
     terms: Terms, question: str, candidates: list[EvidenceSentence], hints: EvidenceHints
 ) -> None:
     """Pillar, definition and clause-focus weights (see the module docstring)."""
-    from assistant.evidence import coverage
+    from assistant.evidence import coverage, match_terms
 
     if hints.pillars:
         tagged_docs = {s.doc_id for s in candidates if set(s.pillars) & set(hints.pillars)}
@@ -102,10 +102,11 @@ def adjust_scores(
             by_clause.setdefault((sent.doc_id, sent.clause), []).append(sent)
     by_doc: dict[str, list[tuple[float, str]]] = {}
     for (doc_id, clause), sents in by_clause.items():
-        best_start = max(s.score for s in sents)
-        score = coverage(terms, [s.match for s in sents]) + (
-            0.5 if term and best_start and _starts(sents, term) else 0
-        )
+        # What tells the clauses apart is the question's conditions, not the article's own topic: the words
+        # of the article's title ("Tội làm mất tài liệu bí mật …") are in most of its clauses.
+        conditions = terms.without(_title_words(hints, doc_id))
+        matches = [match_terms(conditions, s.text) for s in sents]
+        score = coverage(conditions, matches) + (0.5 if term and _starts(sents, term) else 0)
         by_doc.setdefault(doc_id, []).append((score, clause))
     for doc_id, scored in by_doc.items():
         if len(scored) < 2:
@@ -117,6 +118,12 @@ def adjust_scores(
         for sent in candidates:
             if sent.doc_id == doc_id and sent.clause is not None and sent.clause != focus:
                 sent.score *= OTHER_CLAUSE_FACTOR
+
+
+def _title_words(hints: EvidenceHints, doc_id: str) -> frozenset[str]:
+    profile = hints.profiles.get(doc_id)
+    act = next((s.name for s in profile.subjects if s.kind == "act"), "") if profile else ""
+    return frozenset(fold(w) for w in re.findall(r"\w+", act))
 
 
 def _starts(sents: list[EvidenceSentence], term: str) -> bool:

@@ -317,13 +317,26 @@ class AnswerPipeline:
             return planned
         planned.evidence = select_evidence(
             part.question,
-            self._with_neighbours(hits),
+            self._with_neighbours(self._leading(hits)),
             budget_tokens=self._budget(len(scope.parts)),
             hints=self._hints(analysis, part, profiles),
             floor=self.settings.answer.evidence_floor,
         )
         planned.refusal = self._part_refusal(analysis, part, planned.evidence, hits, profiles, texts)
         return planned
+
+    def _leading(self, hits: list[SearchHit]) -> list[SearchHit]:
+        """Only the first document's hits when retrieval ranks it well ahead of the next (the second scores at
+        most `answer.lead_document_ratio` of it): a statute question is about one article, and a second
+        article read beside it lends the model its look-alike clause and the answer a wrong citation."""
+        best: dict[str, float] = {}
+        for hit in hits:
+            best.setdefault(hit.chunk.doc_id, hit.score)
+        scores = list(best.values())
+        if len(scores) < 2 or scores[0] <= 0 or scores[1] > self.settings.answer.lead_document_ratio * scores[0]:
+            return hits
+        top = hits[0].chunk.doc_id
+        return [h for h in hits if h.chunk.doc_id == top]
 
     def _search(
         self, query: str, k: int | None, filters: SearchFilters | None, doc_ids: frozenset[str] | None

@@ -33,6 +33,7 @@ _WHO_LIST = re.compile(r"\b(?:nhung ai|nhung nguoi nao|ai da|nhung vi nao)\s+(?:
 _SPEECH = re.compile(
     r"\b(?:phat bieu|cho biet|nhan manh|khang dinh|noi|chia se|xac nhan|nhan dinh|de nghi|hien ke|danh gia)\b"
 )
+_AGREEMENT_WORDS = re.compile(r"\b(?:ky|ky ket|thoa thuan|hop tac|ghi nho)\b")
 _EARLIEST = re.compile(r"\b(?:som nhat|dau tien|cu nhat|lau nhat)\b")
 _LATEST = re.compile(r"\b(?:gan day nhat|moi nhat|muon nhat|sau cung)\b")
 _UNTIL_YEAR = re.compile(r"\bden nam (\d{4})\b")
@@ -107,7 +108,12 @@ def answer_from_profiles(
     if analysis.person is not None:
         return _role_of(analysis.person, scoped, document_text)
     folded = fold(part.question)
-    if _CATALOGUE.search(folded) and (not analysis.places or _WITHIN_PLACE.search(folded)):
+    about_agreements = _AGREEMENT_WORDS.search(folded) is not None
+    if (
+        about_agreements
+        and _CATALOGUE.search(folded)
+        and (not analysis.places or _WITHIN_PLACE.search(folded))
+    ):
         return _catalogue(folded, scoped, document_text, {fold(w) for w in _WORD.findall(part.question)})
     who = _WHO_LIST.search(folded)
     if who is not None and part.doc_ids is not None:
@@ -232,7 +238,8 @@ def _party_label(name: str) -> str:
 def _catalogue(
     folded: str, scoped: Sequence[DocumentProfile], document_text: dict[str, str], asked_words: set[str]
 ) -> ProfileAnswer | None:
-    rows: list[tuple[DocumentProfile, Agreement]] = [(p, a) for p in scoped for a in p.agreements]
+    # Statutes and regulations mention contracts ("ký kết hợp đồng"); they are not agreements to list.
+    rows = [(p, a) for p in scoped if p.kind in ("agreement", "news") for a in p.agreements]
     if not rows:
         return None
     excluded = _EXCEPT.search(folded)

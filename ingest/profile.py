@@ -111,7 +111,9 @@ def _build(document: Document) -> DocumentProfile:
     ]
     units = split_units(document.id, text)
     problems: list[str] = []
-    agreements = _merge_agreements(_agreements(document, provinces, locals_), problems)
+    legal = any(u.kind in ("article", "clause") for u in units)
+    # A statute's "ký kết hợp đồng" is a rule about contracts, not an agreement the text reports.
+    agreements = [] if legal else _merge_agreements(_agreements(document, provinces, locals_), problems)
     kind = _kind(document, units, agreements)
     subjects = _subjects(document, kind, agreements, provinces, gazetteer)
     return DocumentProfile(

@@ -37,6 +37,10 @@ class AskResponse(BaseModel):
     timings: dict[str, float]
     unsupported: list[str]
     model: str = ""
+    format: Literal["text", "list"] = Field(
+        default="text",
+        description="'list': `answer` is a lead line then one item a line, each starting with '- ' (render as a list).",
+    )
 
     @classmethod
     def of(cls, answer: Answer, conversation_id: str | None) -> AskResponse:
@@ -49,6 +53,7 @@ class AskResponse(BaseModel):
             timings=answer.timings_ms,
             unsupported=answer.unsupported,
             model=answer.model,
+            format=answer.format,
         )
 
 
