@@ -93,6 +93,12 @@ class FakeRetriever(DerivedKnowledge):
         return []
 
 
+def _reading_every_document(settings: Settings) -> Settings:
+    """Evidence from every retrieved document, however far ahead the first one ranks."""
+    answer = settings.answer.model_copy(update={"lead_document_ratio": 0.0})
+    return settings.model_copy(update={"answer": answer})
+
+
 @pytest.fixture
 def retriever() -> FakeRetriever:
     return FakeRetriever([make_document(d) for d in DOCS])
@@ -156,8 +162,9 @@ def test_only_unsupported_claims_means_refusal(settings: Settings, retriever: Fa
     model = ScriptedChatModel(
         ["Hội nghị tổng kết diễn ra ngày 19/12/2023 [1].", "Hội nghị diễn ra ngày 20/12/2023 [1]."]
     )
-    # No place named: both documents are in scope, so there is a best source to retry on.
-    answer = AnswerPipeline(settings, retriever, model).answer("Hội nghị tổng kết diễn ra ngày nào?")
+    # No place named, and both documents read (not only the leading one): there is a best source to retry on.
+    both = _reading_every_document(settings)
+    answer = AnswerPipeline(both, retriever, model).answer("Hội nghị tổng kết diễn ra ngày nào?")
     assert answer.refused and answer.text == REFUSAL_TEXT
     assert answer.citations == [] and answer.unsupported == ["19/12/2023", "20/12/2023"]
     assert len(model.history) == 2
@@ -168,7 +175,7 @@ def test_unsupported_claim_gets_one_retry_on_the_best_source(
 ) -> None:
     question = "Hội nghị tổng kết diễn ra ngày nào?"
     model = ScriptedChatModel(["Hội nghị tổng kết diễn ra ngày 19/12/2023 [1].", "RETRY"])
-    pipeline = AnswerPipeline(settings, retriever, model)
+    pipeline = AnswerPipeline(_reading_every_document(settings), retriever, model)
     events = list(pipeline.stream(question))
     assert len(model.history) == 2
     retry_prompt = model.history[1].messages[-1].content
