@@ -333,7 +333,11 @@ class AnswerPipeline:
         for hit in hits:
             best.setdefault(hit.chunk.doc_id, hit.score)
         scores = list(best.values())
-        if len(scores) < 2 or scores[0] <= 0 or scores[1] > self.settings.answer.lead_document_ratio * scores[0]:
+        if (
+            len(scores) < 2
+            or scores[0] <= 0
+            or scores[1] > self.settings.answer.lead_document_ratio * scores[0]
+        ):
             return hits
         top = hits[0].chunk.doc_id
         return [h for h in hits if h.chunk.doc_id == top]

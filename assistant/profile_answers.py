@@ -34,6 +34,10 @@ _SPEECH = re.compile(
     r"\b(?:phat bieu|cho biet|nhan manh|khang dinh|noi|chia se|xac nhan|nhan dinh|de nghi|hien ke|danh gia)\b"
 )
 _AGREEMENT_WORDS = re.compile(r"\b(?:ky|ky ket|thoa thuan|hop tac|ghi nho)\b")
+# "VNPT đã ký thỏa thuận với bao nhiêu tỉnh?": the list, led by how many it holds.
+_COUNT = re.compile(
+    r"\b(?:bao nhieu|may)\s+(?:dia phuong|tinh|thanh pho|tinh thanh|don vi|huyen|xa|thoa thuan)\b"
+)
 _EARLIEST = re.compile(r"\b(?:som nhat|dau tien|cu nhat|lau nhat)\b")
 _LATEST = re.compile(r"\b(?:gan day nhat|moi nhat|muon nhat|sau cung)\b")
 _UNTIL_YEAR = re.compile(r"\bden nam (\d{4})\b")
@@ -109,12 +113,10 @@ def answer_from_profiles(
         return _role_of(analysis.person, scoped, document_text)
     folded = fold(part.question)
     about_agreements = _AGREEMENT_WORDS.search(folded) is not None
-    if (
-        about_agreements
-        and _CATALOGUE.search(folded)
-        and (not analysis.places or _WITHIN_PLACE.search(folded))
-    ):
-        return _catalogue(folded, scoped, document_text, {fold(w) for w in _WORD.findall(part.question)})
+    catalogue = _CATALOGUE.search(folded) or _COUNT.search(folded)
+    if about_agreements and catalogue and (not analysis.places or _WITHIN_PLACE.search(folded)):
+        named = {fold(w) for w in _WORD.findall(part.question)}
+        return _catalogue(folded, scoped, document_text, named, {p.key for p in analysis.places})
     who = _WHO_LIST.search(folded)
     if who is not None and part.doc_ids is not None:
         return _people_who(who.group(1), scoped, document_text)
@@ -236,7 +238,11 @@ def _party_label(name: str) -> str:
 
 
 def _catalogue(
-    folded: str, scoped: Sequence[DocumentProfile], document_text: dict[str, str], asked_words: set[str]
+    folded: str,
+    scoped: Sequence[DocumentProfile],
+    document_text: dict[str, str],
+    asked_words: set[str],
+    asked_places: set[str],
 ) -> ProfileAnswer | None:
     # Statutes and regulations mention contracts ("ký kết hợp đồng"); they are not agreements to list.
     rows = [(p, a) for p in scoped if p.kind in ("agreement", "news") for a in p.agreements]
@@ -269,10 +275,14 @@ def _catalogue(
         profile, agreement = pick(dated, key=lambda r: r[1].signed.value if r[1].signed else "")
         which = "sớm nhất" if pick is min else "gần đây nhất"
         lead = f"Thỏa thuận được ký {which} trong tài liệu là thỏa thuận giữa "
-        return ProfileAnswer((_catalogue_statement(profile, agreement, document_text, lead, set()),))
+        return ProfileAnswer((_catalogue_statement(profile, agreement, document_text, lead, set(), set()),))
     rows.sort(key=lambda r: r[1].signed.value if r[1].signed else "9999")
-    statements = tuple(_catalogue_statement(p, a, document_text, "", asked_words) for p, a in rows)
-    return ProfileAnswer(statements, as_list=True, lead="Các thỏa thuận trong tài liệu:")
+    statements = tuple(
+        _catalogue_statement(p, a, document_text, "", asked_words, asked_places) for p, a in rows
+    )
+    counted = _COUNT.search(folded) is not None
+    lead = f"Tài liệu ghi nhận {len(rows)} thỏa thuận:" if counted else "Các thỏa thuận trong tài liệu:"
+    return ProfileAnswer(statements, as_list=True, lead=lead)
 
 
 def _people_who(
@@ -316,19 +326,22 @@ def _catalogue_statement(
     document_text: dict[str, str],
     lead: str,
     asked_words: set[str],
+    asked_places: set[str],
 ) -> Statement:
-    """One agreement: its parties (the question's own party, "VNPT", left out of a list row), when it was
-    signed and its period when the cited sentence states them."""
+    """One agreement: its parties (those the question itself names, "VNPT", "phường An Khánh", left out of a
+    list row), when it was signed and its period when the cited sentence states them."""
     gazetteer = Gazetteer.default()
-    names = []
+    labelled: list[tuple[str, bool]] = []
     for party in sorted(agreement.parties, key=lambda p: p.place is None):
-        if party.place is not None and party.key == party.place:
-            names.append(gazetteer.province(party.place).label)
-        else:
-            names.append(_party_label(party.name))
-    if not lead:
-        others = [n for n in names if not {fold(w) for w in _WORD.findall(n)} <= asked_words]
-        names = others or names
+        label = (
+            gazetteer.province(party.place).label
+            if party.place is not None and party.key == party.place
+            else _party_label(party.name)
+        )
+        asked = party.key in asked_places or {fold(w) for w in _WORD.findall(label)} <= asked_words
+        labelled.append((label, asked))
+    shown = [n for n, asked in labelled if not asked] if not lead else []
+    names = shown or [n for n, _ in labelled]
     body = f"{lead}{' và '.join(names)}" if lead else " – ".join(names)
     text = document_text[profile.doc_id]
     anchor = agreement.signed.span if agreement.signed else agreement.span

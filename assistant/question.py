@@ -61,7 +61,12 @@ _AFTER_NAME = frozenset(
 )
 _LOCAL_PREFIX = re.compile(r"\b(?:xa|phuong|huyen|quan|thi xa|thi tran)\s+")
 _ATTRIBUTES: tuple[tuple[Attribute, re.Pattern[str]], ...] = (
-    ("period", re.compile(r"\bgiai doan\b(?!\s+\d)")),
+    (
+        "period",
+        re.compile(
+            r"\bgiai doan\b(?!\s+\d)|\b(?:thoi han|keo dai|hieu luc|thuc hien)\b.*\b(?:den|toi)\s+(?:nam\s+)?(?:nao|bao gio)\b"
+        ),
+    ),
     ("horizon", re.compile(r"\b(?:dinh huong|tam nhin|huong)\s+(?:den|toi)\s+nam\s+(?:nao|bao nhieu)\b")),
     (
         "signed",

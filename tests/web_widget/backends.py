@@ -47,6 +47,10 @@ class Backend(Protocol):
 
     def script_xss(self) -> Expected: ...
 
+    def script_list(self) -> Expected:
+        """A list answer (a lead line, then items); `answer_part` is the first item's text."""
+        ...
+
     def feedback(self) -> list[dict[str, Any]]: ...
 
     def conversation_ids(self) -> list[str | None]:

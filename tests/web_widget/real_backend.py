@@ -41,10 +41,22 @@ Bộ phận một cửa của phường tiếp nhận hồ sơ trong giờ hành
 Người dân có thể đặt lịch trước qua cổng dịch vụ công để không phải chờ lâu.
 """
 
+AGREEMENTS = """Các thỏa thuận hợp tác của phường An Khánh
+
+Ngày đăng: 20/04/2024
+
+Ngày 10/4/2024, UBND phường An Khánh và Công ty Cổ phần Viễn thông An Phát ký thỏa thuận hợp tác \
+hỗ trợ người dân nộp hồ sơ trực tuyến.
+
+Ngày 18/4/2024, UBND phường An Khánh và Trường Đại học Mở ký thỏa thuận hợp tác đào tạo kỹ năng số \
+cho người cao tuổi.
+"""
+
 CORPUS = {
     "thong-bao/tap-huan.md": TRAINING,
     "ky-thuat/ma-nhung.txt": MARKUP_NOTE,
     "mot-cua/lich-tiep-dan.txt": OFFICE_HOURS,
+    "hop-tac/thoa-thuan.txt": AGREEMENTS,
 }
 
 
@@ -108,6 +120,10 @@ class RealBackend:
         answer = f"Trang cũ hiển thị đoạn mã nhúng {MARKUP_IMG} và {MARKUP_TAG} [1]."
         self.model.reply_with(answer)
         return Expected(f"mã nhúng {MARKUP_IMG}", "Ghi chú kỹ thuật về mã nhúng", "02/04/2024", MARKUP_IMG)
+
+    def script_list(self) -> Expected:
+        # Answered from the document profiles: the model is not called.
+        return Expected("Công ty Cổ phần Viễn thông An Phát, ký ngày 10/4/2024", "Các thỏa thuận hợp tác")
 
     def _rows(self, sql: str) -> list[dict[str, Any]]:
         # Read the server's database directly: what the widget sent is what got stored.

@@ -54,6 +54,12 @@ class StandInBackend:
         self.script(ScriptedReply(tokens=[answer], answer=answer, citations=[citation]))
         return Expected(f"Trả lời {XSS_IMG} {XSS_SCRIPT}", f"Tiêu đề {XSS_IMG}", "15/03/2024", XSS_IMG)
 
+    def script_list(self) -> Expected:
+        second = dict(CITATION, n=2, start=90, end=120, quote="Ngày 18/4/2024 ký với Trường Đại học Mở.")
+        answer = "Các thỏa thuận trong tài liệu:\n- Công ty An Phát, ký ngày 10/4/2024 [1].\n- Trường Đại học Mở [2]."
+        self.script(ScriptedReply(tokens=[answer], answer=answer, citations=[CITATION, second]))
+        return Expected("Công ty An Phát, ký ngày 10/4/2024", CITATION["title"])
+
     def feedback(self) -> list[dict[str, Any]]:
         return list(self.api.feedback)
 

@@ -167,6 +167,21 @@ def test_refusal_is_shown_as_refusal(widget: Widget, backend: Backend) -> None:
     assert answer.locator(".text button.cite").count() == 0
 
 
+def test_a_list_answer_is_shown_as_a_list(widget: Widget, backend: Backend) -> None:
+    expected = backend.script_list()
+    widget.open()
+    widget.ask("Phường An Khánh đã ký thỏa thuận hợp tác với những đơn vị nào?")
+    answer = widget.wait_answered()
+    items = answer.locator(".text ul.items li")
+    assert items.count() == 2
+    assert expected.answer_part in items.first.inner_text()
+    assert answer.locator(".text p.lead").count() == 1
+    for i in range(2):  # every item keeps its own citation button
+        assert items.nth(i).locator("button.cite").count() == 1
+    items.nth(1).locator("button.cite").click()
+    assert expected.citation_title in answer.locator(".detail .dtitle").inner_text()
+
+
 def test_markup_in_answer_and_quote_stays_inert(widget: Widget, backend: Backend) -> None:
     expected = backend.script_xss()
     widget.open()
