@@ -15,7 +15,7 @@ from assistant.citations import CitedSentence, align, answer_sentences, with_mar
 from assistant.evidence import Evidence
 from assistant.prompting import clean_model_output
 from assistant.refusal import model_declined
-from assistant.verify import CITATION_MARK
+from assistant.verify import CITATION_MARK, numbers_as_written
 from ingest.vietnamese import fold, syllables
 from troly.records import Document, DocumentProfile
 
@@ -83,6 +83,7 @@ class SentenceChecker:
         if cited.unsupported:
             self.unsupported.extend(cited.unsupported)
             return None
+        cited.text = numbers_as_written(cited.text, unit.unit_text())
         return cited
 
 

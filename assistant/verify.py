@@ -40,6 +40,23 @@ def canonical_number(raw: str) -> str:
     return text.lstrip("0") or "0"
 
 
+def numbers_as_written(sentence: str, evidence: str) -> str:
+    """`sentence` with each number written the way its evidence writes it ("3 năm" -> "03 năm", "1320" ->
+    "1.320"), when the evidence writes that value one way only: an official compares the answer with the
+    quote, and the law writes "03 năm"."""
+    written: dict[str, set[str]] = {}
+    for raw in _NUMBER.findall(evidence):
+        written.setdefault(canonical_number(raw), set()).add(raw)
+
+    def repl(match: re.Match[str]) -> str:
+        forms = written.get(canonical_number(match.group(0)), set())
+        return next(iter(forms)) if len(forms) == 1 else match.group(0)
+
+    # Citation marks ("[1]") are numbers too, and stay as they are.
+    parts = re.split(f"({CITATION_MARK.pattern})", sentence)
+    return "".join(p if i % 2 else _NUMBER.sub(repl, p) for i, p in enumerate(parts))
+
+
 def _date_words_to_numbers(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         day, month, year = m.group(1), m.group(2), m.group(3)

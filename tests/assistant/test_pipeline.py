@@ -141,7 +141,8 @@ def test_event_order_citations_and_timings(settings: Settings, retriever: FakeRe
 def test_answer_without_citation_is_aligned(settings: Settings, retriever: FakeRetriever) -> None:
     model = ScriptedChatModel(["Xã đã lắp đặt 1320 camera an ninh"])
     answer = AnswerPipeline(settings, retriever, model).answer("Xã Hòa An lắp đặt bao nhiêu camera an ninh?")
-    assert answer.text == "Xã đã lắp đặt 1320 camera an ninh [1]."
+    # The number is shown as the source writes it ("1.320"), so the answer reads like its quote.
+    assert answer.text == "Xã đã lắp đặt 1.320 camera an ninh [1]."
     assert [c.source for c in answer.citations] == ["hoa-an.txt"]
     assert "1.320 camera" in answer.citations[0].quote
     assert answer.unsupported == []

@@ -120,6 +120,10 @@ def test_other_questions_are_left_to_the_model(corpus: tuple[list[DocumentProfil
 
 def test_how_many_and_until_when(corpus: tuple[list[DocumentProfile], dict[str, str]]) -> None:
     (count,) = _answer("VNPT đã ký thỏa thuận với bao nhiêu tỉnh?", corpus)
-    assert count is not None and count.lead == "Tài liệu ghi nhận 2 thỏa thuận:" and len(count.statements) == 2
+    assert (
+        count is not None and count.lead == "Tài liệu ghi nhận 2 thỏa thuận:" and len(count.statements) == 2
+    )
     (until,) = _answer("Thỏa thuận với Cao Bằng có thời hạn đến năm nào?", corpus)
-    assert _said(until, corpus[1])[0][0] == "Thỏa thuận giữa UBND tỉnh Cao Bằng và VNPT có giai đoạn 2019–2023"
+    assert (
+        _said(until, corpus[1])[0][0] == "Thỏa thuận giữa UBND tỉnh Cao Bằng và VNPT có giai đoạn 2019–2023"
+    )

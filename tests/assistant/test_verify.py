@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.verify import canonical_number, claims, novel_words, number_forms, unsupported_claims
+from assistant.verify import (
+    canonical_number,
+    claims,
+    novel_words,
+    number_forms,
+    numbers_as_written,
+    unsupported_claims,
+)
 from ingest.vietnamese import capitalised_names
 
 EVIDENCE = (
@@ -92,3 +99,12 @@ def test_new_words_must_be_several_and_a_fair_share() -> None:
     long = "Điểm phục vụ dịch vụ công tại nhà văn hóa thôn Đông của xã Hòa Bình mở cửa sớm hơn [1]."
     assert novel_words(long, OPENING) is None  # 3 new of 14 content words: under the 0.3 share
     assert novel_words("Xã Hòa Bình mở cửa sớm hơn [1].", OPENING) == "mở cửa sớm hơn"
+
+
+def test_numbers_are_shown_as_the_source_writes_them() -> None:
+    source = "thì bị phạt tù từ 01 năm đến 05 năm; có 1.320 camera; ngày 02/08/2018; 3 hoặc 03 lần."
+    assert (
+        numbers_as_written("Phạt tù từ 1 năm đến 5 năm [1].", source) == "Phạt tù từ 01 năm đến 05 năm [1]."
+    )
+    assert numbers_as_written("Có 1320 camera, ngày 2/8/2018.", source) == "Có 1.320 camera, ngày 02/08/2018."
+    assert numbers_as_written("Bị xử lý 3 lần.", source) == "Bị xử lý 3 lần."  # written two ways: left as is
