@@ -43,6 +43,7 @@ class SentenceChecker:
         document: Callable[[str], Document],
         profiles: Mapping[str, DocumentProfile],
         max_sentences: int,
+        one_document: bool = False,
     ) -> None:
         self.evidence = evidence
         self.question = question
@@ -50,6 +51,8 @@ class SentenceChecker:
         self.document = document
         self.profiles = profiles
         self.max_sentences = max_sentences
+        self.one_document = one_document
+        """A legal question is about one article: once a sentence is kept, others must cite its document."""
         self.kept: list[CitedSentence] = []
         self.unsupported: list[str] = []
         self._checked = 0
@@ -74,6 +77,9 @@ class SentenceChecker:
         cited = align(sentence, self.evidence, min_overlap=MIN_ALIGNMENT)
         source, quote = cited.source, cited.quote
         if source is None or quote is None:  # restates no evidence sentence: nothing to cite
+            return None
+        first = self.kept[0].source if self.kept else None
+        if self.one_document and first is not None and source.doc_id != first.doc_id:
             return None
         selected = " ".join(s.text for src, s in self.evidence.sentences() if src.n == source.n)
         unit = CitedUnit(

@@ -497,7 +497,8 @@ class AnswerPipeline:
         """Stream one generation over `evidence`, showing each sentence once checked; None after an error."""
         # The small model misreads "tap trung vao nhung noi dung nao"; the checks still use the typed text.
         asked = self.retriever.restore_accents(part.question)
-        messages = build_messages(self.prompt, asked, evidence)
+        kind = _evidence_kind(evidence, plan.profiles)
+        messages = build_messages(self.prompt, asked, evidence, kind)
         checker = SentenceChecker(
             evidence,
             part.question,
@@ -505,6 +506,7 @@ class AnswerPipeline:
             document=plan.texts.document,
             profiles=plan.profiles,
             max_sentences=LIST_SENTENCES if draft.analysis.wants_list else MAX_SENTENCES,
+            one_document=kind == "legal",
         )
         raw = ""
         shown = 0
@@ -646,6 +648,13 @@ def _passages(
         text = texts.document(chunk.doc_id).text
         passages.extend(text[u.start : u.end] for u in units)
     return passages
+
+
+def _evidence_kind(evidence: Evidence, profiles: dict[str, DocumentProfile]) -> str:
+    """ "legal" when the first source is a statute or a regulation, else "default"."""
+    first = evidence.sources[0].doc_id if evidence.sources else None
+    profile = profiles.get(first) if first else None
+    return "legal" if profile is not None and profile.kind in ("statute", "regulation") else "default"
 
 
 def _subject_label(analysis: QuestionAnalysis) -> str | None:

@@ -39,11 +39,20 @@ def evidence_sources(evidence: Evidence) -> list[PromptSource]:
     return sources
 
 
-def user_message(prompt: AnswerPrompt, question: str, sources: Sequence[PromptSource]) -> str:
-    return render(prompt.user, question=defuse(question), sources=list(sources))
+def user_message(
+    prompt: AnswerPrompt, question: str, sources: Sequence[PromptSource], kind: str = "default"
+) -> str:
+    return render(
+        prompt.user, question=defuse(question), sources=list(sources), instruction=prompt.instruction(kind)
+    )
 
 
-def build_messages(prompt: AnswerPrompt, question: str, evidence: Evidence) -> list[ChatMessage]:
+def build_messages(
+    prompt: AnswerPrompt, question: str, evidence: Evidence, kind: str = "default"
+) -> list[ChatMessage]:
+    """The fixed prefix (system prompt, examples), then the evidence and the question. `kind` picks the
+    closing instruction: "legal" evidence (a statute's clauses, a regulation's items) is to be restated
+    word for word, since the words are the rule."""
     messages = [ChatMessage(role="system", content=prompt.system)]
     for example in prompt.examples:
         messages.append(
@@ -51,7 +60,7 @@ def build_messages(prompt: AnswerPrompt, question: str, evidence: Evidence) -> l
         )
         messages.append(ChatMessage(role="assistant", content=example.answer))
     messages.append(
-        ChatMessage(role="user", content=user_message(prompt, question, evidence_sources(evidence)))
+        ChatMessage(role="user", content=user_message(prompt, question, evidence_sources(evidence), kind))
     )
     return messages
 

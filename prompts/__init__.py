@@ -45,6 +45,14 @@ class AnswerPrompt(PromptModel):
     system: str = Field(min_length=1)
     examples: list[FewShotExample] = Field(default_factory=list)
     user: str = Field(min_length=1)
+    instructions: dict[str, str] = Field(
+        default_factory=dict,
+        description="The closing instruction of the user turn by kind of evidence ('default', 'legal'); the "
+        "examples use 'default'.",
+    )
+
+    def instruction(self, kind: str) -> str:
+        return self.instructions.get(kind) or self.instructions.get("default", "")
 
 
 _ENV = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)

@@ -372,3 +372,32 @@ def test_follow_ups_find_names_typed_in_lower_case_with_the_corpus_names() -> No
     assert condense("con quang tri thi sao", history, known) == "le ky ket voi quang tri o dau"
     assert condense("o do co bao nhieu xa", history, known) == "o do co bao nhieu xa (can tho)?"
     assert condense("o do co bao nhieu xa", history) == "o do co bao nhieu xa"  # without them: unchanged
+
+
+def test_a_legal_answer_cites_one_article(tmp_path: Path) -> None:
+    """A statute question is about one article: once a sentence is kept, one citing another article is not."""
+    first = normalize(
+        "Tội làm giả hồ sơ\n\n1. Người nào làm giả hồ sơ thì bị phạt tiền từ 10.000.000 đồng.\n\n"
+        "2. Phạm tội có tổ chức thì bị phạt tù từ 01 năm đến 03 năm."
+    )
+    second = normalize(
+        "Tội sửa chữa hồ sơ\n\n1. Người nào sửa chữa hồ sơ thì bị phạt tiền từ 5.000.000 đồng.\n\n"
+        "2. Phạm tội có tổ chức thì bị phạt tù từ 02 năm đến 04 năm."
+    )
+    docs = [
+        Document(id="a.txt", title="Tội làm giả hồ sơ", content_hash="0", text=first),
+        Document(id="b.txt", title="Tội sửa chữa hồ sơ", content_hash="0", text=second),
+    ]
+    model = ScriptedChatModel(
+        [
+            "Người làm giả hồ sơ bị phạt tiền từ 10.000.000 đồng [1]. Người sửa chữa hồ sơ bị phạt tiền từ 5.000.000 đồng [2]."
+        ]
+    )
+    settings = _reading_every_document(Settings(home=tmp_path))
+    answer = AnswerPipeline(settings, FakeRetriever(docs), model).answer(
+        "Làm giả hoặc sửa chữa hồ sơ bị phạt tiền bao nhiêu?"
+    )
+    assert {c.source for c in answer.citations} == {"a.txt"}
+    assert "5.000.000" not in answer.text and "10.000.000" in answer.text
+    # Statute evidence is to be restated word for word (the legal instruction closes the user turn).
+    assert "chép đúng nguyên văn phần quy định" in model.history[0].messages[-1].content
