@@ -228,6 +228,12 @@ def _attributes(
         statements.append(
             Statement(f"Thỏa thuận giữa {parties} {verb}{', '.join(said)}", profile.doc_id, start, end)
         )
+    if "signed" in analysis.attributes:
+        # The text contradicts itself: the official sees both dates, each with its passage.
+        for other in agreement.other_dates:
+            start, end = sentence_around(text, other.span.start, other.span.end)
+            said = f"Lưu ý: tài liệu cũng ghi ngày ký khác, {format_date(other)}"
+            statements.append(Statement(said, profile.doc_id, start, end))
     return ProfileAnswer(tuple(statements))
 
 

@@ -41,7 +41,7 @@ from troly.records import (
 
 log = logging.getLogger(__name__)
 
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2
 """Raise when profiling changes what a document's profile holds: stored profiles are then made again."""
 
 # Folded: a sentence that reports a signing ("ký kết thỏa thuận", "ký thỏa thuận hợp tác", "ký kết hợp tác").
@@ -425,14 +425,17 @@ def _merge_agreements(agreements: list[Agreement], problems: list[str]) -> list[
         if known is None:
             merged[key] = agreement
             continue
+        others = list(known.other_dates)
         if known.signed and agreement.signed and known.signed.value != agreement.signed.value:
             names = " và ".join(p.name for p in known.parties)
             problems.append(
                 f"thỏa thuận giữa {names} có hai ngày ký khác nhau: "
                 f"{known.signed.span.text} và {agreement.signed.span.text}"
             )
+            others.append(agreement.signed)
         merged[key] = known.model_copy(
             update={
+                "other_dates": others,
                 "signed": known.signed or agreement.signed,
                 "place": known.place or agreement.place,
                 "period": known.period or agreement.period,

@@ -188,6 +188,9 @@ class Agreement(Record):
     period: YearRange | None = Field(default=None, description="'giai đoạn 2025 - 2030'.")
     horizon: YearValue | None = Field(default=None, description="'định hướng đến năm 2035'.")
     span: TextSpan = Field(description="The sentence that states the signing.")
+    other_dates: list[DateValue] = Field(
+        default_factory=list, description="Signing dates the text also gives and that contradict `signed`."
+    )
 
     def party_keys(self) -> set[str]:
         return {p.key for p in self.parties}

@@ -127,3 +127,19 @@ def test_how_many_and_until_when(corpus: tuple[list[DocumentProfile], dict[str, 
     assert (
         _said(until, corpus[1])[0][0] == "Thỏa thuận giữa UBND tỉnh Cao Bằng và VNPT có giai đoạn 2019–2023"
     )
+
+
+def test_two_signing_dates_are_both_shown_with_their_passages() -> None:
+    text = (
+        "Ngày 3/4/2024, UBND tỉnh Cao Bằng và Tập đoàn Bưu chính Viễn thông Việt Nam (VNPT) ký thỏa thuận hợp tác.\n\n"
+        "Thỏa thuận giữa UBND tỉnh Cao Bằng và VNPT được ký kết ngày 5/4/2024 tại Hà Nội."
+    )
+    document = Document(id="cb.txt", title="cb", date="2024-04-06", content_hash="0", text=text)
+    corpus = ([build_profile(document)], {"cb.txt": text})
+    (found,) = _answer("VNPT ký thỏa thuận với Cao Bằng ngày nào?", corpus)
+    said = _said(found, corpus[1])
+    assert [t for t, _ in said] == [
+        "Thỏa thuận giữa UBND tỉnh Cao Bằng và VNPT được ký ngày 3/4/2024",
+        "Lưu ý: tài liệu cũng ghi ngày ký khác, ngày 5/4/2024",
+    ]
+    assert "3/4/2024" in said[0][1] and "5/4/2024" in said[1][1]
