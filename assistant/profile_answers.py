@@ -232,8 +232,8 @@ def _attributes(
         # The text contradicts itself: the official sees both dates, each with its passage.
         for other in agreement.other_dates:
             start, end = sentence_around(text, other.span.start, other.span.end)
-            said = f"Lưu ý: tài liệu cũng ghi ngày ký khác, {format_date(other)}"
-            statements.append(Statement(said, profile.doc_id, start, end))
+            note = f"Lưu ý: tài liệu cũng ghi ngày ký khác, {format_date(other)}"
+            statements.append(Statement(note, profile.doc_id, start, end))
     return ProfileAnswer(tuple(statements))
 
 
