@@ -57,6 +57,11 @@ class SentenceChecker:
         self.unsupported: list[str] = []
         self._checked = 0
 
+    @property
+    def complete(self) -> bool:
+        """Whether the answer has all the sentences it may hold: more output would be dropped unread."""
+        return self._checked >= self.max_sentences
+
     def feed(self, raw: str, *, final: bool) -> list[str]:
         """The sentences of `raw` that became complete and passed, each with its [n]."""
         sentences = answer_sentences(clean_model_output(raw, self.question))

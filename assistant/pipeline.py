@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from contextlib import closing, nullcontext
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -302,22 +303,26 @@ class AnswerPipeline:
         shown = 0
         try:
             options = draft.options
-            for piece in self.chat_model.stream(
+            stream = self.chat_model.stream(
                 messages,
                 max_tokens=options.max_tokens or self.settings.llm.max_tokens,
                 temperature=self.settings.llm.temperature
                 if options.temperature is None
                 else options.temperature,
                 stop=STOP,
-            ):
-                if not raw:
-                    draft.timings.setdefault("first_token", _ms(draft.started))
-                raw += piece
-                # The last sentence may still grow: only the ones before it are checked and shown.
-                for text in checker.feed(raw, final=False):
-                    yield TokenEvent(text=draft.piece(section, text))
-                    section.sentences.append(checker.kept[shown])
-                    shown += 1
+            )
+            with closing(stream) if isinstance(stream, Generator) else nullcontext():
+                for piece in stream:
+                    if not raw:
+                        draft.timings.setdefault("first_token", _ms(draft.started))
+                    raw += piece
+                    # The last sentence may still grow: only the ones before it are checked and shown.
+                    for text in checker.feed(raw, final=False):
+                        yield TokenEvent(text=draft.piece(section, text))
+                        section.sentences.append(checker.kept[shown])
+                        shown += 1
+                    if checker.complete:
+                        break  # every sentence the answer may hold is in: the rest would be dropped unread
         except ChatModelError as exc:
             yield ErrorEvent(code="llm_error", message=f"Mô hình ngôn ngữ gặp lỗi: {exc.message}")
             return None

@@ -3,7 +3,7 @@ test_pipeline_real.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -401,3 +401,42 @@ def test_a_legal_answer_cites_one_article(tmp_path: Path) -> None:
     assert "5.000.000" not in answer.text and "10.000.000" in answer.text
     # Statute evidence is to be restated word for word (the legal instruction closes the user turn).
     assert "chép đúng nguyên văn phần quy định" in model.history[0].messages[-1].content
+
+
+class CountingModel(ScriptedChatModel):
+    """Counts the pieces the pipeline pulled from the stream, and whether the stream was closed."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__([reply])
+        self.pulled = 0
+        self.closed = False
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+    ) -> Iterator[str]:
+        inner = super().stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop)
+
+        def counted() -> Iterator[str]:
+            try:
+                for piece in inner:
+                    self.pulled += 1
+                    yield piece
+            finally:
+                self.closed = True
+
+        return counted()
+
+
+def test_generation_stops_once_the_answer_is_complete(settings: Settings, retriever: FakeRetriever) -> None:
+    sentences = ["Xã đã lắp đặt 1.320 camera an ninh [1]."] * 3 + ["Câu thừa số bốn.", "Câu thừa số năm."]
+    reply = " ".join(sentences) + " " + "thêm " * 50
+    model = CountingModel(reply)
+    answer = AnswerPipeline(settings, retriever, model).answer("Xã Hòa An lắp đặt bao nhiêu camera an ninh?")
+    assert not answer.refused and model.closed
+    # Three sentences are all an answer may hold: the model is not read to the end of its reply.
+    assert model.pulled < len(reply.split())
