@@ -49,6 +49,9 @@ class Outcome:
     evidence: str = ""
     sources: tuple[str, ...] = ()
     tokens: int = 0
+    support: float | None = None
+    """The lowest support among the parts left to the model (what `answer.min_evidence_score` is set against)."""
+    reason: str = ""
 
 
 def _gold_in(item: QAItem, text: str) -> bool:
@@ -73,8 +76,12 @@ def plan_outcome(pipeline: AnswerPipeline, item: QAItem, library: Library, corpu
             stated += [s.text for s in found.statements]
             refusals += 0 if found.statements else 1
             continue
+        if part.evidence is not None:
+            support = part.evidence.support
+            outcome.support = support if outcome.support is None else min(outcome.support, support)
         if part.refusal is not None or part.evidence is None:
             refusals += 1
+            outcome.reason = part.refusal or ""
             continue
         for source in part.evidence.sources:
             sources.append(source.doc_id)
@@ -141,7 +148,8 @@ def run_set(
                 if not o.item.answerable or o.refused or o.stated
                 else ("gold-in" if _gold_in(o.item, o.evidence) else "GOLD-MISSING")
             )
-            print(f"  {o.item.id}\t{state}\t{gold}\t{o.stated or ''}")
+            support = "" if o.support is None else f"{o.support:.2f}"
+            print(f"  {o.item.id}\t{state}\t{gold}\tsupport={support}\t{o.stated or o.reason}")
     return report(qa.stem, outcomes)
 
 

@@ -201,8 +201,12 @@ def local_places(text: str) -> list[LocalPlace]:
             gap = text[end : word.start()]
             if words and (gap != " " or not word.group(0)[0].isupper()):
                 break
+            token = word.group(0)
+            # A name is title-case ("Đồng Hới") or a number ("Phường 5"); "P.ĐTĐH" is a department (Phòng).
             if not words and (
-                word.start() != match.end() or not (word.group(0)[0].isupper() or word.group(0).isdigit())
+                word.start() != match.end()
+                or not (token[0].isupper() or token.isdigit())
+                or (len(token) > 1 and token.isupper())
             ):
                 break
             end = word.end()

@@ -72,3 +72,5 @@ def test_local_places_by_prefix() -> None:
         ("commune", "5"),
     ]
     assert found[1].key == "district:quang-xuong"
+    # "P." before an acronym is a university department (Phòng), not a ward.
+    assert local_places("Sinh viên liên hệ P.ĐTĐH hoặc P.CTSV.") == []
