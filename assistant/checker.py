@@ -8,6 +8,7 @@ one number per quoted passage, in order of first citation, shared by every part 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 from assistant.binding import CitedUnit, binding_problems
@@ -77,7 +78,8 @@ class SentenceChecker:
         return shown
 
     def _check(self, sentence: str) -> CitedSentence | None:
-        if model_declined(sentence) or adds_nothing(sentence, self.question):
+        yes_no = is_yes_no(self.question)
+        if model_declined(sentence) or (adds_nothing(sentence, self.question) and not yes_no):
             return None
         cited = align(sentence, self.evidence, min_overlap=MIN_ALIGNMENT)
         source, quote = cited.source, cited.quote
@@ -91,11 +93,36 @@ class SentenceChecker:
             self.profiles.get(source.doc_id), self.document(source.doc_id).text, quote.start, quote.end
         )
         cited.unsupported = binding_problems(cited.text, unit, self.question, selected)
+        if yes_no and not cited.unsupported and not polarity_agrees(cited.text, quote.text):
+            cited.unsupported = [f"{cited.text} (ngược nghĩa với nguồn)"]
         if cited.unsupported:
             self.unsupported.extend(cited.unsupported)
             return None
         cited.text = numbers_as_written(cited.text, unit.unit_text())
         return cited
+
+
+# "… có được trợ cấp thôi việc không?", "… có phải là tội phạm không?": the answer is a polarity, and restating
+# the question with "không" or "có" is the whole answer, not an echo.
+_YES_NO = re.compile(r"\b(?:co|duoc|phai|co phai|co duoc|da)\b.*\bkhong\s*\W*$")
+_NEGATION = re.compile(r"\b(?:khong|chua|cam)\b")
+
+
+def is_yes_no(question: str) -> bool:
+    return _YES_NO.search(fold(question).strip()) is not None
+
+
+def polarity_agrees(sentence: str, quote: str) -> bool:
+    """A yes/no answer keeps the polarity of its cited sentence: "không được trợ cấp" needs a negation in
+    the quote, and an answer without one may not restate a negated clause of the quote ("phần di sản … không
+    được chia thừa kế" is not "được chia thừa kế")."""
+    answer, source = fold(CITATION_MARK.sub("", sentence)), fold(quote)
+    if _NEGATION.search(answer):
+        return _NEGATION.search(source) is not None
+    for match in re.finditer(r"\b(?:khong|chua|cam)\s+((?:\w+\s+){0,1}\w+)", source):
+        if re.search(rf"\b{re.escape(match.group(1))}\b", answer):
+            return False
+    return True
 
 
 def adds_nothing(sentence: str, question: str) -> bool:

@@ -7,7 +7,7 @@
   abbreviations the corpus defines read out ("CĐS" is "chuyển đổi số"), not one sentence's.
 - A question naming a pillar prefers the passages tagged with it and sets aside those tagged with another.
 - In a statute, the clause whose text best covers the question's conditions ("tái phạm nguy hiểm", "02 người
-  trở lên") is the one that answers: the other clauses of that article weigh less, and a point always travels
+  trở lên") is the one that answers: the other clauses of that article are left out, and a point always travels
   with its clause's lead sentence, which states what the point leads to ("…thì bị phạt tù từ 01 năm đến 05
   năm:"). A definition question ("X là gì?") prefers the clause that starts with X.
 """
@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
 PILLAR_BOOST = 2.0
 OTHER_PILLAR_FACTOR = 0.3
-OTHER_CLAUSE_FACTOR = 0.4
+# When one clause clearly answers, the other clauses of that article are left out of the evidence: the small
+# model otherwise copies the first clause it reads (khoản 1's penalty for a question about khoản 2's case).
+OTHER_CLAUSE_FACTOR = 0.0
 DEFINITION_BOOST = 3.0
 # The best clause must cover this much more of the question than the next to be the one that answers.
 FOCUS_MARGIN = 0.1
