@@ -12,12 +12,15 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from index.snapshot import FileState, Generation
+from index.snapshot import FileState
 from ingest.errors import IngestError
 from troly.records import Chunk, Document, IngestOutcome, IngestStatus
 from troly.settings import Settings
+
+if TYPE_CHECKING:
+    from index.generations import GenerationView
 
 Phase = Literal["scan", "embed", "write"]
 
@@ -136,7 +139,7 @@ def _gone_under(missing: Path, known: dict[str, FileState], seen: set[str]) -> s
 
 def plan_ingest(
     settings: Settings,
-    generation: Generation | None,
+    generation: GenerationView | None,
     paths: Sequence[Path],
     prune: bool,
     progress: ProgressCallback | None,
@@ -214,7 +217,7 @@ def plan_ingest(
 
 
 def _merge(
-    plan: IngestPlan, generation: Generation | None, loaded: dict[str, _Loaded], removed: set[str]
+    plan: IngestPlan, generation: GenerationView | None, loaded: dict[str, _Loaded], removed: set[str]
 ) -> None:
     """The new full state: previous documents in order (replaced where changed), then the new ones."""
     by_doc: dict[str, list[Chunk]] = {}

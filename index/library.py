@@ -26,7 +26,8 @@ from index.bm25_index import Bm25Index
 from index.faiss_store import FaissStore
 from index.fusion import Fused, Ranking, rrf_fusion, single, weighted_fusion
 from index.ingestion import IngestProgress, ProgressCallback, load_recorded, plan_ingest
-from index.snapshot import EmbedderInfo, FileState, Generation, SnapshotData, SnapshotStore
+from index.generations import GenerationView, open_generation_store
+from index.snapshot import EmbedderInfo, FileState, SnapshotData
 from index.text import (
     AccentRestorer,
     NameLexicon,
@@ -124,7 +125,7 @@ def text_key(chunk: Chunk) -> str:
 class _Live:
     """A loaded generation plus the lookup tables search needs."""
 
-    generation: Generation
+    generation: GenerationView
     chunks: list[Chunk]
     positions: dict[str, int]
     restorer: AccentRestorer | None = None
@@ -158,7 +159,7 @@ class _Live:
         return self.lexicon
 
     @classmethod
-    def load(cls, generation: Generation) -> _Live:
+    def load(cls, generation: GenerationView) -> _Live:
         chunks = generation.chunks()
         return cls(generation, chunks, {c.id: i for i, c in enumerate(chunks)})
 
@@ -166,7 +167,7 @@ class _Live:
 class Library:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self._store = SnapshotStore(settings.index_dir)
+        self._store = open_generation_store(settings)
         self._embedder = embedder
         self._live: _Live | None = None
         self._current: int | None = None
@@ -200,6 +201,10 @@ class Library:
                     raise
                 self._live, self._current = live, current
                 return live
+
+    def close(self) -> None:
+        """Release the store's connections (the PostgreSQL backend's pool); a closed Library is not used again."""
+        self._store.close()
 
     @property
     def generation(self) -> int | None:
@@ -384,16 +389,13 @@ class Library:
 
     def _dense_ranking(self, live: _Live, text: str, mask: Mask | None, depth: int) -> Ranking:
         self._check_embedder(live.generation.manifest.embedder)
-        store = live.generation.faiss()
+        store = live.generation.vector_store()
         if store is None:
             return []
         vector = self.embedder().embed([text], "query")
-        # With a filter, rank everything and filter after: exact, and cheap at flat-index sizes.
-        found = store.search(vector, len(store) if mask is not None else depth)
-        ranking = [(live.positions[i], s) for i, s in found if i in live.positions]
-        if mask is not None:
-            ranking = [(p, s) for p, s in ranking if mask[p]]
-        return ranking[:depth]
+        allowed = None if mask is None else {live.chunks[p].id for p in np.flatnonzero(mask)}
+        found = store.search(vector, depth, allowed)
+        return [(live.positions[i], s) for i, s in found if i in live.positions][:depth]
 
     def _hits(self, live: _Live, fused: list[Fused], k: int, per_document: int) -> list[SearchHit]:
         """The first k fused chunks, at most `per_document` from one document (0: no cap), so a long

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -125,12 +125,70 @@ class AnswerSettings(BaseModel):
     )
 
 
+class DatabaseSettings(BaseModel):
+    """Where keys, conversations, answers, feedback, the audit log and rate-limit counters live."""
+
+    url: str = Field(
+        default="",
+        description="Empty: SQLite at <home>/troly.sqlite3 (one machine). postgresql://user:pass@host:5432/db: "
+        "one PostgreSQL shared by several replicas (run `troly db upgrade` first).",
+    )
+    pool_size: int = Field(default=8, ge=1, description="Connections each replica may open (per pool).")
+    connect_timeout_s: float = Field(
+        default=5.0, gt=0, description="How long a request waits for a connection before a 503."
+    )
+    statement_timeout_s: float = Field(
+        default=30.0, gt=0, description="Longest a statement may run on the server (ingests excepted)."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, v: str) -> str:
+        v = v.strip()
+        if v and not v.startswith(("postgresql://", "postgres://", "sqlite:///")):
+            raise ValueError("must be empty (SQLite), sqlite:///PATH or postgresql://...")
+        return v
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith(("postgresql://", "postgres://"))
+
+
+class IndexSettings(BaseModel):
+    """Where the index generations live: files under <home>/index (one machine) or PostgreSQL + pgvector."""
+
+    backend: Literal["files", "postgres"] = Field(
+        default="files", description="postgres keeps the index in database.url (which must be PostgreSQL)."
+    )
+    ef_search: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="pgvector HNSW candidate list per query (recall against speed; see docs/benchmarks.md).",
+    )
+    hnsw_m: int = Field(default=16, ge=2, le=100, description="HNSW links per node, set when the index is made.")
+    hnsw_ef_construction: int = Field(default=64, ge=4, le=1000)
+    poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often a replica checks PostgreSQL for a newer published generation.",
+    )
+    lock_timeout_s: float = Field(
+        default=120.0, gt=0, description="How long a second ingest waits for the one running before failing."
+    )
+
+
 class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     cors_origins: list[str] = Field(default_factory=list)
     rate_limit_per_minute: int = Field(default=60, ge=1)
     max_upload_mb: int = Field(default=20, ge=1)
+    uploads_dir: Path | None = Field(
+        default=None,
+        description="Where uploaded files are kept (default <home>/uploads). With several replicas: one "
+        "shared folder mounted at the same path on every replica (see docs/deployment.md).",
+    )
     max_question_chars: int = Field(default=2000, ge=10)
     queue_size: int = Field(default=8, ge=1, description="Generation requests that may wait for the model.")
     require_auth: bool = True
@@ -152,6 +210,16 @@ class Settings(BaseSettings):
     chunking: ChunkSettings = Field(default_factory=ChunkSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+
+    @model_validator(mode="after")
+    def _postgres_index_needs_postgres(self) -> Settings:
+        if self.index.backend == "postgres" and not self.database.is_postgres:
+            raise ValueError(
+                "TROLY_INDEX__BACKEND=postgres needs TROLY_DATABASE__URL=postgresql://... (the index lives there)"
+            )
+        return self
 
     @field_validator("home")
     @classmethod
@@ -168,4 +236,11 @@ class Settings(BaseSettings):
 
     @property
     def db_path(self) -> Path:
+        """The SQLite file: `database.url` when it is sqlite:///PATH, else <home>/troly.sqlite3."""
+        if self.database.url.startswith("sqlite:///"):
+            return Path(self.database.url.removeprefix("sqlite:///")).expanduser()
         return self.home / "troly.sqlite3"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.server.uploads_dir or self.home / "uploads"
