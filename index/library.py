@@ -25,8 +25,8 @@ from index.base import Embedder, Vectors
 from index.bm25_index import Bm25Index
 from index.faiss_store import FaissStore
 from index.fusion import Fused, Ranking, rrf_fusion, single, weighted_fusion
-from index.ingestion import IngestProgress, ProgressCallback, load_recorded, plan_ingest
 from index.generations import GenerationView, open_generation_store
+from index.ingestion import IngestProgress, ProgressCallback, load_recorded, plan_ingest
 from index.snapshot import EmbedderInfo, FileState, SnapshotData
 from index.text import (
     AccentRestorer,

@@ -26,8 +26,8 @@ import tempfile
 import threading
 import time
 import typing
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -41,8 +41,7 @@ from index.faiss_store import FaissStore
 from index.pgvector_store import PgvectorStore, ensure_hnsw_index
 from index.snapshot import ABBREVIATIONS, REBUILD_HINT, EmbedderInfo, FileState, Manifest, SnapshotData
 from troly.errors import IndexCorruptError
-from troly.postgres.connection import advisory_lock, open_pool, transaction
-from troly.postgres.schema import SchemaMismatchError, status_of
+from troly.postgres.connection import PostgresClient
 from troly.records import Chunk, Document
 from troly.settings import Settings
 
@@ -103,7 +102,9 @@ class PostgresGeneration:
             return self._cache[key]
 
     def _corrupt(self, what: str) -> IndexCorruptError:
-        return IndexCorruptError(f"Chỉ mục bị hỏng (thế hệ {self.number} trong PostgreSQL: {what}). {REBUILD_HINT}")
+        return IndexCorruptError(
+            f"Chỉ mục bị hỏng (thế hệ {self.number} trong PostgreSQL: {what}). {REBUILD_HINT}"
+        )
 
     def _records(self, table: str, model: type[T]) -> list[T]:
         sql = f"SELECT record::text FROM {table} WHERE generation = %s ORDER BY position"
@@ -233,7 +234,11 @@ class PostgresGeneration:
             vectors = self.vectors()
             if vectors is not None and vectors.shape[0] != len(chunks):
                 problems.append("số vector không khớp số đoạn")
-            if vectors is not None and self.manifest.embedder and vectors.shape[1:] != (self.manifest.embedder.dim,):
+            if (
+                vectors is not None
+                and self.manifest.embedder
+                and vectors.shape[1:] != (self.manifest.embedder.dim,)
+            ):
                 problems.append("số chiều vector không khớp bộ tạo vector")
             self.bm25()
         except IndexCorruptError as exc:
@@ -246,38 +251,15 @@ class PostgresSnapshotStore:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._url = settings.database.url
-        self._pool: Any = None
-        self._pool_lock = threading.Lock()
-        self._schema_checked = False
+        self._client = PostgresClient(settings.database, name="index", configure=_register_vector)
         self._current: int | None = None
         self._checked_at = float("-inf")
 
-    # -- connections -------------------------------------------------------------------------------------
-
-    def _open_pool(self) -> Any:
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = open_pool(self.settings.database, name="index", configure=_register_vector)
-            return self._pool
-
-    @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """A pooled connection in one transaction, once the schema is known to be this code's."""
-        pool = self._open_pool()
-        with transaction(pool, self._url) as conn:
-            if not self._schema_checked:
-                problem = status_of(conn).problem(self._url)
-                if problem:
-                    raise SchemaMismatchError(problem)
-                self._schema_checked = True
-            yield conn
+    def connection(self) -> AbstractContextManager[psycopg.Connection[Any]]:
+        return self._client.connection()
 
     def close(self) -> None:
-        with self._pool_lock:
-            if self._pool is not None:
-                self._pool.close()
-                self._pool = None
+        self._client.close()
 
     # -- reading -----------------------------------------------------------------------------------------
 
@@ -340,8 +322,7 @@ class PostgresSnapshotStore:
             "Chỉ mục đang được một tiến trình khác cập nhật (khoá PostgreSQL); "
             f"đã chờ {timeout:.0f} giây. Hãy thử lại sau."
         )
-        self._open_pool()
-        return advisory_lock(self._pool, self._url, WRITE_LOCK, timeout_s=timeout, busy_message=message)
+        return self._client.lock(WRITE_LOCK, timeout_s=timeout, busy_message=message)
 
     def write(self, data: SnapshotData, bm25: Bm25Index, store: FaissStore | None, parent: int | None) -> int:
         """Write a complete generation in one transaction (not yet live); `store` is unused: the vectors go
@@ -367,15 +348,25 @@ class PostgresSnapshotStore:
             conn.execute(
                 "INSERT INTO index_generations (id, parent, embedder_name, embedder_dim, counts) "
                 "VALUES (%s, %s, %s, %s, %s)",
-                (generation, parent, embedder and embedder.name, embedder and embedder.dim, json.dumps(counts)),
+                (
+                    generation,
+                    parent,
+                    embedder and embedder.name,
+                    embedder and embedder.dim,
+                    json.dumps(counts),
+                ),
             )
             with conn.cursor().copy(
                 "COPY index_documents (generation, position, doc_id, record, artefacts) FROM STDIN"
             ) as copy:
                 for position, document in enumerate(data.documents):
                     artefact_json = json.dumps(documents_artefacts.get(document.id, {}), ensure_ascii=False)
-                    copy.write_row((generation, position, document.id, document.model_dump_json(), artefact_json))
-            with conn.cursor().copy("COPY index_files (generation, position, source, record) FROM STDIN") as copy:
+                    copy.write_row(
+                        (generation, position, document.id, document.model_dump_json(), artefact_json)
+                    )
+            with conn.cursor().copy(
+                "COPY index_files (generation, position, source, record) FROM STDIN"
+            ) as copy:
                 for position, state in enumerate(data.files):
                     copy.write_row((generation, position, state.source, state.model_dump_json()))
             vector_ids: list[int | None] = [None] * len(data.chunks)
@@ -385,8 +376,12 @@ class PostgresSnapshotStore:
                 "COPY index_chunks (generation, position, chunk_id, doc_id, record, vector_id) FROM STDIN"
             ) as copy:
                 for position, (chunk, vector_id) in enumerate(zip(data.chunks, vector_ids, strict=True)):
-                    copy.write_row((generation, position, chunk.id, chunk.doc_id, chunk.model_dump_json(), vector_id))
-            with conn.cursor().copy("COPY index_artefacts (generation, name, body, sha256) FROM STDIN") as copy:
+                    copy.write_row(
+                        (generation, position, chunk.id, chunk.doc_id, chunk.model_dump_json(), vector_id)
+                    )
+            with conn.cursor().copy(
+                "COPY index_artefacts (generation, name, body, sha256) FROM STDIN"
+            ) as copy:
                 for name, body in artefacts.items():
                     copy.write_row((generation, name, body, _sha256(body)))
         return generation
@@ -426,7 +421,9 @@ class PostgresSnapshotStore:
         missing = [i for i, digest in enumerate(digests) if digest not in known]
         if missing:
             conn.execute("CREATE TEMP TABLE vectors_in (digest BYTEA, embedding vector) ON COMMIT DROP")
-            with conn.cursor().copy("COPY vectors_in (digest, embedding) FROM STDIN WITH (FORMAT BINARY)") as copy:
+            with conn.cursor().copy(
+                "COPY vectors_in (digest, embedding) FROM STDIN WITH (FORMAT BINARY)"
+            ) as copy:
                 copy.set_types(["bytea", "vector"])
                 seen: set[bytes] = set()
                 for i in missing:

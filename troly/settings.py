@@ -32,7 +32,10 @@ class EmbeddingSettings(BaseModel):
 
 
 class LlmSettings(BaseModel):
-    backend: Literal["llamacpp", "ollama"] = "llamacpp"
+    backend: Literal["llamacpp", "ollama", "openai"] = Field(
+        default="llamacpp",
+        description="llamacpp: in-process; ollama: an Ollama server; openai: an OpenAI-compatible server (vLLM).",
+    )
     model: Literal["qwen2.5-coder-1.5b", "qwen2.5-0.5b"] = Field(
         default="qwen2.5-coder-1.5b", description="Embedded GGUF model (llamacpp backend)."
     )
@@ -50,6 +53,17 @@ class OllamaSettings(BaseModel):
     chat_model: str = "qwen2.5:7b-instruct"
     embed_model: str = "bge-m3"
     timeout_s: float = Field(default=120.0, gt=0)
+
+
+class OpenAiSettings(BaseModel):
+    """An OpenAI-compatible chat server (vLLM's `vllm serve`, or a gateway in front of several)."""
+
+    base_url: str = Field(default="http://127.0.0.1:8001/v1", description="Up to and including /v1.")
+    chat_model: str = "Qwen/Qwen2.5-7B-Instruct"
+    api_key: str = Field(default="", description="Sent as a bearer token when set (vLLM --api-key).")
+    timeout_s: float = Field(
+        default=60.0, gt=0, description="Longest wait to connect, and for each streamed piece once connected."
+    )
 
 
 class RetrievalSettings(BaseModel):
@@ -166,7 +180,9 @@ class IndexSettings(BaseModel):
         le=1000,
         description="pgvector HNSW candidate list per query (recall against speed; see docs/benchmarks.md).",
     )
-    hnsw_m: int = Field(default=16, ge=2, le=100, description="HNSW links per node, set when the index is made.")
+    hnsw_m: int = Field(
+        default=16, ge=2, le=100, description="HNSW links per node, set when the index is made."
+    )
     hnsw_ef_construction: int = Field(default=64, ge=4, le=1000)
     poll_s: float = Field(
         default=1.0,
@@ -206,6 +222,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
     ollama: OllamaSettings = Field(default_factory=OllamaSettings)
+    openai: OpenAiSettings = Field(default_factory=OpenAiSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     chunking: ChunkSettings = Field(default_factory=ChunkSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)

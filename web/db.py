@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from assistant.llm.base import ChatMessage
 from troly.errors import TrolyError
 from troly.records import Answer
+from web.ratelimit import RateLimiter
 
 KEY_PREFIX = "troly_"
 
@@ -121,6 +122,19 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    # For the store seam (web/store.py): one process, so the limiter and the write lock are in memory.
+
+    shared = False
+
+    def ping(self) -> None:
+        """The file was opened when the store was made; nothing can have gone away since."""
+
+    def rate_limiter(self, per_minute: int) -> RateLimiter:
+        return RateLimiter(per_minute)
+
+    def write_lock(self, timeout_s: float) -> threading.Lock:
+        return threading.Lock()
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:

@@ -70,6 +70,8 @@ _UNAVAILABLE_CODES = {
     "chat_model",
     "not_ready",
     "stale_index",
+    "database_unavailable",
+    "schema_mismatch",
 }
 
 

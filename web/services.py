@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -23,9 +24,8 @@ from assistant.llm.base import ChatMessage, ChatModelError, ModelInfo
 from index.text import TermDocuments
 from troly.records import Chunk, Document, DocumentProfile, IngestOutcome, SearchHit
 from troly.settings import Settings
-from web.db import Database
 from web.queue import GenerationQueue
-from web.ratelimit import RateLimiter
+from web.store import RateLimit, StateStore, open_store
 from web.uploads import recover_uploads
 
 if TYPE_CHECKING:
@@ -140,22 +140,23 @@ class Lazy(Generic[T]):
 @dataclass
 class Services:
     settings: Settings
-    db: Database
+    db: StateStore
     library: Lazy[LibraryLike]
     pipeline: Lazy[PipelineLike]
     model_ready: Callable[[], bool]
-    limiter: RateLimiter
+    limiter: RateLimit
     queue: GenerationQueue
     # Loads the chat model (raises when it cannot); run by warm-up.
     load_model: Callable[[], None] = lambda: None
-    # One writer at a time: uploads and deletes rebuild the index snapshot.
-    write_lock: threading.Lock = field(default_factory=threading.Lock)
+    # One writer at a time: uploads and deletes rebuild the index snapshot (across replicas on PostgreSQL).
+    write_lock: AbstractContextManager[Any] = field(default_factory=threading.Lock)
     # Warm-up state, read by /readyz: set once warm-up has finished, with or without error.
     warmed: threading.Event = field(default_factory=threading.Event)
     index_ready: bool = False
     model_loaded: bool = False
     index_documents: int | None = None
     startup_error: str = ""
+    database_error: str = ""
     # A failed warm-up is tried again when /readyz is asked, at most this often (the operator may have fixed
     # the cause: `troly models --prepare`, `ollama pull`, `troly index rebuild`), without a restart.
     retry_warm_up_s: float = 10.0
@@ -170,7 +171,7 @@ class Services:
         cls,
         settings: Settings,
         *,
-        db: Database | None = None,
+        db: StateStore | None = None,
         library: LibraryLike | Lazy[LibraryLike] | None = None,
         pipeline: PipelineLike | Lazy[PipelineLike] | None = None,
         model: ModelLike | None = None,
@@ -190,20 +191,22 @@ class Services:
 
         else:
             pipe, load = _real_pipeline(settings, lib, model)
+        store = db or open_store(settings)
         return cls(
             settings=settings,
-            db=db or Database(settings.db_path),
+            db=store,
             library=lib,
             pipeline=pipe,
             model_ready=model_ready or (lambda: True),
-            limiter=RateLimiter(settings.server.rate_limit_per_minute),
+            limiter=store.rate_limiter(settings.server.rate_limit_per_minute),
             queue=GenerationQueue(settings.server.queue_size),
             load_model=load,
+            write_lock=store.write_lock(settings.index.lock_timeout_s),
         )
 
     @property
     def uploads_dir(self) -> Path:
-        return self.settings.home / "uploads"
+        return self.settings.uploads_dir
 
     def warm_up(self) -> None:
         """Read the index and load the model now (called on a background thread at startup, and again by
@@ -220,6 +223,10 @@ class Services:
 
     def _warm_up(self) -> None:
         errors: list[str] = []
+        if self.db.shared:
+            problem = self._database_problem()
+            if problem:
+                errors.append(problem)
         try:
             library = self.library.get()
             if not self._uploads_recovered:
@@ -270,15 +277,33 @@ class Services:
         threading.Thread(target=self.warm_up, name="troly-warm-up-retry", daemon=True).start()
         return True
 
+    def _database_problem(self) -> str:
+        """Why the shared database cannot be used now ('' when it can); kept for readiness_detail."""
+        try:
+            self.db.ping()
+            self.database_error = ""
+        except Exception as exc:
+            self.database_error = f"Không dùng được cơ sở dữ liệu: {_message(exc)}"
+        return self.database_error
+
     def readiness(self) -> dict[str, bool]:
-        """Per check: warm-up finished it without error (all false while warm-up runs)."""
+        """Per check: warm-up finished it without error (all false while warm-up runs). A database shared by
+        replicas (PostgreSQL) is also asked now: a replica that lost it is not ready."""
+        shared = self.db.shared
         if not self.warmed.is_set():
-            return {"index": False, "model": False}
+            return (
+                {"database": False, "index": False, "model": False}
+                if shared
+                else {"index": False, "model": False}
+            )
         try:
             model_ready = self.model_loaded and self.model_ready()
         except Exception:
             model_ready = False
-        return {"index": self.index_ready, "model": model_ready}
+        checks = {"index": self.index_ready, "model": model_ready}
+        if shared:
+            checks = {"database": not self._database_problem(), **checks}
+        return checks
 
     def readiness_detail(self) -> str:
         """Why /readyz is not ready, or a note on a ready but empty index (Vietnamese, for operators)."""
@@ -287,11 +312,18 @@ class Services:
         if self.startup_error:
             return self.startup_error
         checks = self.readiness()
+        if not checks.get("database", True):
+            return self.database_error
         if not checks["model"]:
             return "Mô hình chưa sẵn sàng."
         if self.documents_count() == 0:
             return "Chỉ mục chưa có tài liệu nào; hãy tải tài liệu lên (POST /v1/documents)."
         return ""
+
+    def llm_backend(self) -> dict[str, str]:
+        from assistant.llm.factory import describe_backend
+
+        return describe_backend(self.settings)
 
     def documents_count(self) -> int | None:
         """Documents in the live index now (uploads since warm-up included); None before it was read."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from troly.errors import TrolyError
@@ -145,3 +146,85 @@ def advisory_lock(
         finally:
             with suppress(Exception):  # a broken connection is discarded by the pool anyway
                 conn.autocommit = False
+
+
+class AdvisoryLock:
+    """A reusable `with` lock shared by every replica (like threading.Lock, across processes): threads of this
+    process queue on a local mutex, then the holder takes the advisory lock `name` on a pooled connection."""
+
+    def __init__(
+        self, pool: ConnectionPool, url: str, name: str, *, timeout_s: float, busy_message: str
+    ) -> None:
+        self._pool, self._url, self._name = pool, url, name
+        self._timeout_s, self._busy_message = timeout_s, busy_message
+        self._local = threading.Lock()
+        self._held: list[AbstractContextManager[None]] = []
+
+    def __enter__(self) -> None:
+        if not self._local.acquire(timeout=self._timeout_s):
+            raise LockBusyError(self._busy_message)
+        try:
+            held = advisory_lock(
+                self._pool, self._url, self._name, timeout_s=self._timeout_s, busy_message=self._busy_message
+            )
+            held.__enter__()
+        except BaseException:
+            self._local.release()
+            raise
+        self._held.append(held)
+
+    def __exit__(self, *exc: object) -> None:
+        held = self._held.pop()
+        try:
+            held.__exit__(*exc)  # type: ignore[arg-type]
+        finally:
+            self._local.release()
+
+
+class PostgresClient:
+    """One pool on `database.url` for one use (state, index), checking once that the schema is this code's."""
+
+    def __init__(
+        self,
+        settings: DatabaseSettings,
+        *,
+        name: str,
+        configure: Callable[[psycopg.Connection[Any]], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.url = settings.url
+        self._name = name
+        self._configure = configure
+        self._pool: ConnectionPool | None = None
+        self._lock = threading.Lock()
+        self._schema_checked = False
+
+    @property
+    def pool(self) -> ConnectionPool:
+        with self._lock:
+            if self._pool is None:
+                self._pool = open_pool(self.settings, name=self._name, configure=self._configure)
+            return self._pool
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection in one transaction (see `transaction`); SchemaMismatchError, saying what to
+        run, when the database is not at this code's schema."""
+        from troly.postgres.schema import SchemaMismatchError, status_of
+
+        with transaction(self.pool, self.url) as conn:
+            if not self._schema_checked:
+                problem = status_of(conn).problem(self.url)
+                if problem:
+                    raise SchemaMismatchError(problem)
+                self._schema_checked = True
+            yield conn
+
+    def lock(self, name: str, *, timeout_s: float, busy_message: str) -> AdvisoryLock:
+        return AdvisoryLock(self.pool, self.url, name, timeout_s=timeout_s, busy_message=busy_message)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None

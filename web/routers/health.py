@@ -20,10 +20,11 @@ def healthz() -> Health:
 def readyz(services: ServicesDep) -> JSONResponse:
     """200 once warm-up has read the index and loaded the model; 503 with the reason (`detail`) while it
     runs or when it failed (a failed warm-up is tried again, in the background, at most every
-    `retry_warm_up_s`). `documents` is the number of indexed documents (0: ready, but empty)."""
+    `retry_warm_up_s`). `documents` is the number of indexed documents (0: ready, but empty); `llm` names the
+    generation backend this replica sends questions to (llamacpp in-process, or the Ollama/vLLM server)."""
     services.retry_failed_warm_up()
     checks = services.readiness()
     ready = all(checks.values())
     body = Health(status="ok" if ready else "not_ready", checks=checks, detail=services.readiness_detail())
-    payload = {**body.model_dump(), "documents": services.documents_count()}
+    payload = {**body.model_dump(), "documents": services.documents_count(), "llm": services.llm_backend()}
     return JSONResponse(payload, status_code=200 if ready else 503)

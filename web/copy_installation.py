@@ -1,0 +1,134 @@
+"""`troly db copy --to URL`: an installation on one machine moved into an empty PostgreSQL database.
+
+The SQLite state (web/db.py): every row of every table, ids kept (audit entries and feedback name their key
+and answer by id), in one transaction, the sequences continuing after the copied ids. The index: its live
+generation (index/copy_index.py). The uploaded files: to the shared folder replicas will read.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from troly.errors import TrolyError
+from troly.settings import Settings
+
+# Table -> columns, in an order that satisfies the foreign keys; which columns hold booleans and JSON.
+TABLES: dict[str, tuple[str, ...]] = {
+    "api_keys": ("id", "name", "token_hash", "hint", "admin", "created_at", "revoked_at"),
+    "conversations": ("id", "key_id", "created_at"),
+    "messages": ("id", "conversation_id", "role", "content", "created_at"),
+    "answers": (
+        "id", "conversation_id", "key_id", "question", "text", "refused", "citations", "unsupported",
+        "timings", "model", "created_at",
+    ),
+    "feedback": ("id", "answer_id", "key_id", "rating", "comment", "created_at"),
+    "audit": ("id", "at", "key_id", "action", "detail"),
+}  # fmt: skip
+_BOOLEANS = {"admin", "refused"}
+_SERIAL = ("api_keys", "messages", "feedback", "audit")
+
+
+def _rows(source: sqlite3.Connection, table: str) -> list[tuple[Any, ...]]:
+    columns = TABLES[table]
+    rows = source.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid").fetchall()
+    flags = [c in _BOOLEANS for c in columns]
+    return [
+        tuple(bool(v) if flag and v is not None else v for v, flag in zip(row, flags, strict=True))
+        for row in rows
+    ]
+
+
+def copy_state(sqlite_path: Path, conn: Any) -> dict[str, int]:
+    """Copy every table of the SQLite file into `conn` (a psycopg connection, in its transaction); the
+    number of rows per table. Refuses a target that already holds any row."""
+    if not sqlite_path.is_file():
+        return {table: 0 for table in TABLES}
+    for table in TABLES:
+        if conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None:
+            raise TrolyError(
+                f"Cơ sở dữ liệu đích đã có dữ liệu (bảng {table}); troly db copy chỉ chép vào cơ sở dữ liệu trống.",
+                code="target_not_empty",
+            )
+    source = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
+    counts: dict[str, int] = {}
+    try:
+        for table, columns in TABLES.items():
+            rows = _rows(source, table)
+            with conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            counts[table] = len(rows)
+    finally:
+        source.close()
+    for table in _SERIAL:
+        conn.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) FROM {table}"
+        )
+    return counts
+
+
+def copy_uploads(old: Path, new: Path) -> int:
+    """Copy the uploaded files (not the hidden staging and backup files) to the shared folder, keeping their
+    times, so that the index sees them as the files it recorded. Refuses to overwrite a different file."""
+    if not old.is_dir() or old.resolve() == new.resolve():
+        return 0
+    new.mkdir(parents=True, exist_ok=True)
+    copied = 0
+    for path in sorted(p for p in old.iterdir() if p.is_file() and not p.name.startswith(".")):
+        target = new / path.name
+        if target.exists() and target.read_bytes() != path.read_bytes():
+            raise TrolyError(
+                f"Thư mục {new} đã có tệp {path.name} khác với bản ở {old}.", code="target_not_empty"
+            )
+        shutil.copy2(path, target)
+        copied += 1
+    return copied
+
+
+def copy_installation(settings: Settings, target_url: str, uploads_dir: Path | None = None) -> dict[str, int]:
+    """Move an installation (SQLite state, files-backend index, uploads) into an empty PostgreSQL database,
+    upgrading its schema first; the counts copied. The source is only read. When the state cannot be copied,
+    the copied index is dropped again, so a failed copy can simply be run again."""
+    import psycopg
+
+    from index.copy_index import copy_index
+    from troly.postgres import schema
+    from troly.postgres.connection import conninfo, unavailable
+
+    schema.upgrade(target_url)
+    target = settings.model_copy(
+        update={
+            "database": settings.database.model_copy(update={"url": target_url}),
+            "index": settings.index.model_copy(update={"backend": "postgres"}),
+        }
+    )
+    try:
+        with psycopg.connect(conninfo(target_url)) as conn:
+            for table in (*TABLES, "index_generations"):
+                if conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None:
+                    raise TrolyError(
+                        f"Cơ sở dữ liệu đích đã có dữ liệu (bảng {table}); troly db copy chỉ chép vào "
+                        "cơ sở dữ liệu trống.",
+                        code="target_not_empty",
+                    )
+        counts: dict[str, int] = {}
+        moved = None
+        if uploads_dir is not None:
+            counts["uploads"] = copy_uploads(settings.uploads_dir, uploads_dir)
+            moved = (settings.uploads_dir, uploads_dir)
+        counts.update(copy_index(settings, target, moved))
+        try:
+            with psycopg.connect(conninfo(target_url)) as conn:
+                counts.update(copy_state(settings.db_path, conn))
+        except BaseException:
+            with psycopg.connect(conninfo(target_url)) as conn:
+                conn.execute("DELETE FROM index_current")
+                conn.execute("DELETE FROM index_generations")
+                conn.execute("DELETE FROM index_vectors")
+            raise
+    except psycopg.OperationalError as exc:
+        raise unavailable(target_url, exc) from exc
+    return counts
