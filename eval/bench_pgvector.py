@@ -165,6 +165,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--url", default="", help="an upgraded troly database (default: embedded, under --data)"
     )
     parser.add_argument("--data", type=Path, default=Path("/tmp/troly-bench-pgvector"))
+    parser.add_argument(
+        "--query-only",
+        action="store_true",
+        help="re-use the vectors and index loaded by the last run (one size)",
+    )
     args = parser.parse_args(argv)
     url = args.url
     if not url:
@@ -183,13 +188,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"p95 {flat['p95_ms']:.2f} ms (1 thread), recall@{args.k} 1.000, memory {flat['memory_mb']:.0f} MB",
             flush=True,
         )
-        loaded = load_postgres(url, vectors, args.m, args.ef_construction)
-        print(
-            f"pgvector HNSW (m={args.m}, ef_construction={args.ef_construction}): load {loaded['load_s']:.1f} s, "
-            f"index build {loaded['index_s']:.1f} s; table {loaded['table_mb']:.0f} MB, "
-            f"HNSW index {loaded['hnsw_mb']:.0f} MB, chunk rows {loaded['chunks_mb']:.0f} MB",
-            flush=True,
-        )
+        if args.query_only:
+            print("pgvector HNSW: re-using the loaded table and index", flush=True)
+        else:
+            loaded = load_postgres(url, vectors, args.m, args.ef_construction)
+            print(
+                f"pgvector HNSW (m={args.m}, ef_construction={args.ef_construction}): load {loaded['load_s']:.1f} s, "
+                f"index build {loaded['index_s']:.1f} s; table {loaded['table_mb']:.0f} MB, "
+                f"HNSW index {loaded['hnsw_mb']:.0f} MB, chunk rows {loaded['chunks_mb']:.0f} MB",
+                flush=True,
+            )
         for ef in efs:
             found = query_postgres(url, queries, truth, n, ef, args.k)
             print(
