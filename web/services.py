@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+SHARED_STAGING_GRACE_S = 3600.0
 
 
 class DocumentLike(Protocol):
@@ -257,10 +258,13 @@ class Services:
         one) tries again."""
         try:
             with self.write_lock:
+                # A folder shared by replicas holds the staging files of uploads other replicas are taking
+                # now: only those older than any upload can take are left over from a crash.
+                grace = SHARED_STAGING_GRACE_S if self.db.shared else 0.0
                 recover_uploads(
                     self.uploads_dir,
                     lambda name: _indexed_hash(library, name),
-                    staged_before=self.started_at,
+                    staged_before=self.started_at - grace,
                 )
             self._uploads_recovered = True
         except Exception as exc:
@@ -338,6 +342,9 @@ class Services:
     def close(self) -> None:
         self.queue.shutdown()
         self.db.close()
+        close_library = getattr(self.library.get(), "close", None) if self.library.loaded else None
+        if callable(close_library):  # the PostgreSQL index backend's connection pool
+            close_library()
 
 
 def _indexed_hash(library: LibraryLike, name: str) -> str | None:

@@ -17,7 +17,9 @@ QUESTION = [
 ]
 
 
-def _model(server: FakeOllama, *, chat_model: str = "qwen2.5:7b-instruct", timeout_s: float = 5.0) -> OpenAiChatModel:
+def _model(
+    server: FakeOllama, *, chat_model: str = "qwen2.5:7b-instruct", timeout_s: float = 5.0
+) -> OpenAiChatModel:
     return OpenAiChatModel(
         OpenAiSettings(base_url=f"{server.url}/v1", chat_model=chat_model, timeout_s=timeout_s, api_key="k")
     )

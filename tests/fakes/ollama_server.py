@@ -137,7 +137,9 @@ def _handler_for(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
                 models = [{"name": m, "model": m, "modified_at": _now(), "size": 1} for m in fake.models]
                 self._send_json(200, {"models": models})
             elif self.path == "/v1/models":
-                self._send_json(200, {"object": "list", "data": [{"id": m, "object": "model"} for m in fake.models]})
+                self._send_json(
+                    200, {"object": "list", "data": [{"id": m, "object": "model"} for m in fake.models]}
+                )
             else:
                 self._send_json(404, {"error": "not found"})
 
@@ -221,7 +223,11 @@ def _handler_for(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             for piece in pieces:
-                event = {"object": "chat.completion.chunk", "model": model, "choices": [{"index": 0, "delta": {"content": piece}}]}
+                event = {
+                    "object": "chat.completion.chunk",
+                    "model": model,
+                    "choices": [{"index": 0, "delta": {"content": piece}}],
+                }
                 self._chunk(f"data: {json.dumps(event, ensure_ascii=False)}\n\n")
             self._chunk("data: [DONE]\n\n")
             self.wfile.write(b"0\r\n\r\n")

@@ -146,7 +146,9 @@ def test_a_connection_lost_mid_request_writes_nothing_and_the_next_request_recon
                 "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS "
                 "$$ BEGIN PERFORM pg_sleep(2); RETURN NEW; END $$"
             )
-            admin.execute("CREATE TRIGGER slow BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION slow()")
+            admin.execute(
+                "CREATE TRIGGER slow BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION slow()"
+            )
 
             def cut() -> None:
                 time.sleep(0.5)

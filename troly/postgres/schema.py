@@ -5,6 +5,7 @@ what to run."""
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Alembic's `context` and `op` are module-level proxies: one migration run per process at a time. Across
+# processes (replicas), the advisory lock in migrations/env.py serialises them.
+_ALEMBIC = threading.Lock()
 
 
 class SchemaMismatchError(TrolyError):
@@ -128,7 +132,8 @@ def upgrade(url: str) -> tuple[SchemaStatus, SchemaStatus]:
     if not before.up_to_date:
         log.info("upgrading %s from %s to %s", redacted(url), before.current, before.head)
         try:
-            command.upgrade(_config(url), "head")
+            with _ALEMBIC:
+                command.upgrade(_config(url), "head")
         except sqlalchemy.exc.OperationalError as exc:
             raise unavailable(url, exc.orig or exc) from exc
         except sqlalchemy.exc.DBAPIError as exc:
