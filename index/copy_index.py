@@ -47,6 +47,7 @@ def copy_index(
         vectors=live.vectors(),
         embedder=live.manifest.embedder,
         abbreviations=live.abbreviations(),
+        profiles=live.profiles(),
     )
     if uploads is not None:
         data = relocate(data, *uploads)

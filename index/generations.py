@@ -15,7 +15,7 @@ from index.base import Vectors
 from index.bm25_index import Bm25Index
 from index.faiss_store import FaissStore
 from index.snapshot import FileState, Manifest, SnapshotData
-from troly.records import Chunk, Document
+from troly.records import Chunk, Document, DocumentProfile
 from troly.settings import Settings
 
 
@@ -50,6 +50,8 @@ class GenerationView(Protocol):
     def bm25(self) -> Bm25Index: ...
 
     def abbreviations(self) -> dict[str, str]: ...
+
+    def profiles(self) -> list[DocumentProfile]: ...
 
     def verify(self) -> list[str]: ...
 

@@ -13,8 +13,9 @@ order), `index_artefacts` (per-generation files: abbreviations.json, the BM25 in
   names, so an ingest through one replica is seen by every replica within that time, never half.
 
 Per-generation and per-document artefacts are generic: a SnapshotData field named in GENERATION_FIELDS is
-one JSON artefact, one named in DOCUMENT_FIELDS (a dict by document id) one key of each document's
-`artefacts` column; both are (de)serialised from SnapshotData's own type hints.
+one JSON artefact; one named in DOCUMENT_FIELDS (a list of records, each with its `doc_id`, such as the
+document profiles) is one key of each document's `artefacts` column, read back in document order. Both are
+(de)serialised from SnapshotData's own type hints, so a new field is one name in one of those tuples.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from index.pgvector_store import PgvectorStore, ensure_hnsw_index
 from index.snapshot import ABBREVIATIONS, REBUILD_HINT, EmbedderInfo, FileState, Manifest, SnapshotData
 from troly.errors import IndexCorruptError
 from troly.postgres.connection import PostgresClient
-from troly.records import Chunk, Document
+from troly.records import Chunk, Document, DocumentProfile
 from troly.settings import Settings
 
 T = TypeVar("T", bound=BaseModel)
@@ -50,7 +51,7 @@ T = TypeVar("T", bound=BaseModel)
 WRITE_LOCK = "troly:index-write"
 BM25_PREFIX = "bm25/"
 GENERATION_FIELDS: tuple[str, ...] = ("abbreviations",)
-DOCUMENT_FIELDS: tuple[str, ...] = ()
+DOCUMENT_FIELDS: tuple[str, ...] = ("profiles",)
 
 
 def _field_types() -> dict[str, Any]:
@@ -201,17 +202,17 @@ class PostgresGeneration:
         return self._cached(f"field:{name}", read)
 
     def document_field(self, name: str) -> Any:
-        """A DOCUMENT_FIELDS value: {document id: value} for the documents that have one."""
+        """A DOCUMENT_FIELDS value: the records of the documents that have one, in document order."""
 
         def read() -> Any:
             sql = (
-                "SELECT doc_id, artefacts -> %s FROM index_documents "
+                "SELECT artefacts -> %s FROM index_documents "
                 "WHERE generation = %s AND artefacts ? %s ORDER BY position"
             )
             with self._store.connection() as conn:
                 rows = conn.execute(sql, (name, self.number, name)).fetchall()
             try:
-                return TypeAdapter(_field_types()[name]).validate_python({str(d): v for d, v in rows})
+                return TypeAdapter(_field_types()[name]).validate_python([row[0] for row in rows])
             except ValidationError as exc:
                 raise self._corrupt(f"{name} của tài liệu không đọc được") from exc
 
@@ -219,6 +220,10 @@ class PostgresGeneration:
 
     def abbreviations(self) -> dict[str, str]:
         found: dict[str, str] = self.generation_field("abbreviations")
+        return found
+
+    def profiles(self) -> list[DocumentProfile]:
+        found: list[DocumentProfile] = self.document_field("profiles")
         return found
 
     def verify(self) -> list[str]:
@@ -333,8 +338,10 @@ class PostgresSnapshotStore:
         documents_artefacts: dict[str, dict[str, Any]] = {d.id: {} for d in data.documents}
         for name in DOCUMENT_FIELDS:
             values = TypeAdapter(fields[name]).dump_python(getattr(data, name), mode="json")
-            for doc_id, value in values.items():
-                documents_artefacts.setdefault(doc_id, {})[name] = value
+            for record, value in zip(getattr(data, name), values, strict=True):
+                if record.doc_id not in documents_artefacts:
+                    raise ValueError(f"{name}: no document {record.doc_id!r} in this generation")
+                documents_artefacts[record.doc_id][name] = value
         with self.connection() as conn:
             conn.execute("SET LOCAL statement_timeout = 0")
             row = conn.execute("SELECT coalesce(max(id), 0) FROM index_generations").fetchone()

@@ -101,6 +101,7 @@ def test_rankings_equal_the_files_backend(
     assert postgres_generation.abbreviations() == files_generation.abbreviations()
     assert postgres_generation.documents() == files_generation.documents()
     assert postgres_generation.chunks() == files_generation.chunks()
+    assert postgres_generation.profiles() == files_generation.profiles() and files_generation.profiles()
 
 
 def test_unchanged_reingest_writes_nothing_and_a_change_reuses_stored_vectors(
