@@ -3,7 +3,10 @@ pgvector: the same contract as the files backend, shared by every Library (repli
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -278,3 +281,39 @@ def test_tampered_artefact_fails_its_checksum(
     with pytest.raises(IndexCorruptError, match="sha256"):
         reader.search("Cần Thơ")
     assert any("sha256" in p for p in reader.verify())
+
+
+def test_a_killed_writer_releases_the_lock_with_its_session(
+    settings: Settings, corpus: Path, libraries: list[Library]
+) -> None:
+    """A replica killed (SIGKILL) while it holds the writer lock: PostgreSQL ends its session and the lock with
+    it, so the next ingest goes ahead instead of waiting out its timeout."""
+    holder = (
+        "import sys, time\n"
+        "from troly.postgres.connection import advisory_lock, open_pool\n"
+        "from troly.settings import DatabaseSettings\n"
+        "pool = open_pool(DatabaseSettings(url=sys.argv[1]), name='doomed')\n"
+        "with advisory_lock(pool, sys.argv[1], 'troly:index-write', timeout_s=10, busy_message='x'):\n"
+        "    print('held', flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", holder, settings.database.url], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "held"
+        waiting = settings.index.model_copy(update={"lock_timeout_s": 0.5})
+        library = _open(libraries, settings.model_copy(update={"index": waiting}))
+        with pytest.raises(LockBusyError):
+            library.ingest([corpus])
+        process.kill()
+        process.wait(timeout=10)
+        patient = _open(
+            libraries,
+            settings.model_copy(update={"index": settings.index.model_copy(update={"lock_timeout_s": 10})}),
+        )
+        started = time.monotonic()
+        assert patient.ingest([corpus]).counts["added"] == 3
+        assert time.monotonic() - started < 10
+    finally:
+        process.kill()
