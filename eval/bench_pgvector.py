@@ -205,9 +205,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     url = args.url
+    embedded = None
     if not url:
         args.data.mkdir(parents=True, exist_ok=True)
-        url = EmbeddedPostgres(args.data / "pg").start().url
+        embedded = EmbeddedPostgres(args.data / "pg").start()  # stopped at the end, its data kept
+        url = embedded.url
         print(f"embedded PostgreSQL at {url} (data {args.data / 'pg'})")
     schema.upgrade(url)
     efs = [int(e) for e in args.ef_search.split(",")]
@@ -243,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         del vectors
     print(f"\nbench process peak RSS {_rss_mb():.0f} MB")
+    if embedded is not None:
+        embedded.stop()
     return 0
 
 

@@ -132,7 +132,7 @@ def corpus_settings(args: argparse.Namespace, corpus_name: str) -> Settings:
     from troly.postgres import schema
     from troly.postgres.embedded import EmbeddedPostgres
 
-    server = EmbeddedPostgres(args.pg_data).start()
+    server = EmbeddedPostgres(args.pg_data).start()  # a no-op once running; stopped at the end of main
     database = f"bench_{corpus_name}"
     with psycopg.connect(server.url_for("postgres"), autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone() is None:
@@ -204,6 +204,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if files:
         print(f"\nre-ingest of {files} unchanged files (all corpora, fresh Library each): {reingest_s:.3f} s")
+    if args.index_backend == "postgres":
+        for library in libraries.values():
+            library.close()
+        from troly.postgres.embedded import EmbeddedPostgres
+
+        EmbeddedPostgres(args.pg_data).stop()
     return 0
 
 

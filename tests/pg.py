@@ -7,8 +7,12 @@ fresh database per test, copied from a template already at the schema's head (te
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -19,16 +23,27 @@ from troly.postgres.embedded import EmbeddedPostgres
 TEMPLATE = "troly_template"
 
 
-@pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "data").start()
-    with psycopg.connect(server.url_for("postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
-    schema.upgrade(server.url_for(TEMPLATE))
+@contextmanager
+def embedded_server() -> Iterator[EmbeddedPostgres]:
+    """A server of its own, stopped and deleted at the end. Its data lives outside pytest's numbered temporary
+    folders: a pytest session started later (another engineer's, on a shared machine) deletes all but the
+    newest three of those, which would pull the files from under a running server."""
+    folder = Path(tempfile.mkdtemp(prefix="troly-test-pg-"))
+    server = EmbeddedPostgres(folder / "data")
     try:
-        yield server
+        yield server.start()
     finally:
         server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[EmbeddedPostgres]:
+    with embedded_server() as server:
+        with psycopg.connect(server.url_for("postgres"), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
+        schema.upgrade(server.url_for(TEMPLATE))
+        yield server
 
 
 def _database(server: EmbeddedPostgres, template: str) -> Iterator[str]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import psycopg
@@ -111,7 +113,8 @@ def test_copy_moves_an_installation_and_nothing_is_lost(tmp_path: Path, pg_blank
 
 def test_embedded_server_start_status_stop(tmp_path: Path) -> None:
     env = {"TROLY_HOME": str(tmp_path)}
-    data = str(tmp_path / "pg")
+    folder = Path(tempfile.mkdtemp(prefix="troly-test-pg-"))  # outside pytest's folders: see tests/pg.py
+    data = str(folder / "pg")
     started = runner.invoke(app, ["db", "embedded", "start", "--data", data], env=env)
     try:
         assert started.exit_code == 0, started.output
@@ -125,6 +128,7 @@ def test_embedded_server_start_status_stop(tmp_path: Path) -> None:
         stopped = runner.invoke(app, ["db", "embedded", "stop", "--data", data], env=env)
     assert stopped.exit_code == 0
     assert runner.invoke(app, ["db", "embedded", "status", "--data", data], env=env).exit_code == 1
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_ingest_and_search_commands_on_postgres(tmp_path: Path, pg_url: str) -> None:

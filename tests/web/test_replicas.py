@@ -17,6 +17,7 @@ import pytest
 
 from index.library import Library
 from tests.index.helpers import HashingEmbedder
+from tests.pg import embedded_server
 from tests.web.fakes import FakePipeline
 from troly.postgres import schema
 from troly.postgres.embedded import EmbeddedPostgres
@@ -115,14 +116,11 @@ def test_a_rate_limit_holds_across_replicas(tmp_path: Path, pg_url: str) -> None
 
 
 @pytest.fixture(scope="module")
-def own_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+def own_pg() -> Iterator[EmbeddedPostgres]:
     """A server of this module's own, to stop and kill without disturbing the other tests."""
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("own-pg") / "data").start()
-    schema.upgrade(server.url)
-    try:
+    with embedded_server() as server:
+        schema.upgrade(server.url)
         yield server
-    finally:
-        server.stop()
 
 
 def test_postgres_down_at_start_then_lost_mid_run(tmp_path: Path, own_pg: EmbeddedPostgres) -> None:
