@@ -289,6 +289,9 @@ class PostgresSnapshotStore:
         with self.connection() as conn:
             row = conn.execute(sql, (generation,)).fetchone()
         if row is None:
+            # Collected by a writer that published twice since the pointer was read: read it afresh next time,
+            # so that the Library's retry moves on to the live generation.
+            self._checked_at = float("-inf")
             raise IndexCorruptError(f"Thế hệ chỉ mục {generation} không còn trong PostgreSQL. {REBUILD_HINT}")
         number, parent, created, name, dim, counts, files = row
         embedder = EmbedderInfo(name=name, dim=dim) if name is not None else None
@@ -457,7 +460,6 @@ class PostgresSnapshotStore:
                 "ON CONFLICT (singleton) DO UPDATE SET generation = EXCLUDED.generation, published_at = now()",
                 (generation,),
             )
-            conn.execute("SELECT pg_notify('troly_index', %s)", (str(generation),))
         self._current, self._checked_at = generation, time.monotonic()
 
     def collect_garbage(self, live: int, parent: int | None) -> None:

@@ -317,3 +317,21 @@ def test_a_killed_writer_releases_the_lock_with_its_session(
         assert time.monotonic() - started < 10
     finally:
         process.kill()
+
+
+def test_a_generation_collected_before_a_reader_opens_it_is_skipped(
+    settings: Settings, corpus: Path, libraries: list[Library], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader read the pointer, then two ingests on another replica published and collected that
+    generation before the reader opened it: the reader moves on to the live one."""
+    writer = _open(libraries, settings)
+    writer.ingest([corpus])
+    reader = _open(
+        libraries, settings.model_copy(update={"index": settings.index.model_copy(update={"poll_s": 60})})
+    )
+    assert reader.generation == 1
+    reader._live = None  # as if it had never loaded generation 1, with the pointer read just before
+    for n in (1, 2):
+        (corpus / "thong-bao.txt").write_text(f"Thông báo số {n} về lịch tiếp dân.", encoding="utf-8")
+        writer.ingest([corpus])
+    assert reader.generation == 3 and reader.document("thong-bao.txt") is not None
