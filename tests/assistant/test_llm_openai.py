@@ -6,15 +6,11 @@ import time
 
 import pytest
 
-from assistant.llm.base import ChatMessage, ChatModelError, complete
+from assistant.llm.base import ChatModelError, complete
 from assistant.llm.openai_chat_model import OpenAiChatError, OpenAiChatModel
+from tests.assistant.test_llm_ollama import QUESTION
 from tests.fakes.ollama_server import FakeOllama
 from troly.settings import OpenAiSettings
-
-QUESTION = [
-    ChatMessage(role="system", content="Bạn là trợ lý của cán bộ xã."),
-    ChatMessage(role="user", content="Thủ tục đăng ký khai sinh cần giấy tờ gì?"),
-]
 
 
 def _model(

@@ -110,9 +110,22 @@ def transaction(pool: ConnectionPool, url: str) -> Iterator[psycopg.Connection[A
         with pool.connection() as conn:
             yield conn
     except PoolTimeout as exc:
-        raise unavailable(url, exc) from exc
+        raise unavailable(url, _why_no_connection(url, exc)) from exc
     except psycopg.OperationalError as exc:
         raise unavailable(url, exc) from exc
+
+
+def _why_no_connection(url: str, timeout: BaseException) -> BaseException:
+    """The pool only says it waited; one direct attempt tells an unreachable server (its own error) from a
+    pool whose connections are all busy (the timeout, with a hint)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(conninfo(url), connect_timeout=2):
+            pass
+    except psycopg.OperationalError as exc:
+        return exc
+    return RuntimeError(f"mọi kết nối đều bận ({timeout}); hãy tăng TROLY_DATABASE__POOL_SIZE")
 
 
 def lock_key(name: str) -> int:
