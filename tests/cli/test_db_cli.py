@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import psycopg
+import pytest
 from typer.testing import CliRunner
 
 import troly.cli  # noqa: F401  (registers the command groups on app)
@@ -20,6 +21,7 @@ from troly.cli.app import app
 from troly.postgres import schema
 from troly.records import Answer
 from troly.settings import DatabaseSettings
+from web.copy_installation import copy_installation
 from web.db import Database
 from web.postgres_store import PostgresStore
 
@@ -155,3 +157,36 @@ def test_ingest_and_search_commands_on_postgres(tmp_path: Path, pg_url: str) -> 
     )
     assert found.returncode == 0 and "quang-tri.txt" in found.stdout
     assert not (tmp_path / "home" / "index").exists()  # the index is in PostgreSQL
+
+
+def test_a_copy_that_fails_half_way_leaves_the_target_empty(
+    tmp_path: Path, pg_blank_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = settings_for(tmp_path / "home")
+    Library.open(source, embedder=HashingEmbedder()).ingest([write_corpus(tmp_path / "corpus")])
+    Database(source.db_path).close()
+
+    def broken(*_args: object) -> dict[str, int]:
+        raise RuntimeError("the disk filled up")
+
+    monkeypatch.setattr("web.copy_installation.copy_state", broken)
+    with pytest.raises(RuntimeError, match="disk"):
+        copy_installation(source, pg_blank_url)
+    with psycopg.connect(pg_blank_url) as conn:
+        for table in ("index_generations", "index_current", "index_vectors", "index_chunks", "api_keys"):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+    monkeypatch.undo()
+    assert copy_installation(source, pg_blank_url)["documents"] == 3  # and it can simply be run again
+
+
+def test_a_postgres_index_without_a_postgres_database_is_a_clear_error(tmp_path: Path) -> None:
+    env = {**os.environ, "TROLY_HOME": str(tmp_path), "TROLY_INDEX__BACKEND": "postgres"}
+    env.pop("TROLY_DATABASE__URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "from troly.cli import main; main()", "sources"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "TROLY_DATABASE__URL=postgresql://" in result.stderr
