@@ -154,10 +154,10 @@ class AskFlow:
                 raise error_from_event(event)
         raise ApiError(500, "internal", _INTERRUPTED)
 
-    async def open_sse(self, question: Question, job: Job[AnswerEvent]) -> AsyncIterator[bytes]:
-        """The SSE body, started once the first event a client sees is known: an error before any of it (a
-        full or unreachable model server, say) is raised as an ApiError, so the response carries its status
-        (503 with Retry-After) instead of a 200 stream holding only an error event."""
+    async def opened(self, job: Job[AnswerEvent]) -> AsyncIterator[AnswerEvent]:
+        """The job's events, once the first one a client sees is known: an error before any of it (a full or
+        unreachable model server, say) is raised as an ApiError, so that a streamed response carries its
+        status (503 with Retry-After) instead of a 200 stream holding only an error."""
         events = job.events()
         first: AnswerEvent | None = None
         async for event in events:
@@ -167,7 +167,7 @@ class AskFlow:
         if isinstance(first, ErrorEvent):
             await events.aclose()
             raise error_from_event(first)
-        return self.sse(question, _prepend(first, events))
+        return _prepend(first, events)
 
     async def sse(self, question: Question, events: AsyncIterator[AnswerEvent]) -> AsyncIterator[bytes]:
         """The answer as SSE: token*, citations, then done (the /v1/ask body) or error."""

@@ -77,10 +77,17 @@ def test_a_full_model_server_is_503_with_retry_after(
     url, services = served
     ollama_server.enqueue("Năm 2024, Cần Thơ xếp hạng thứ 12 [1].")
     assert httpx.post(f"{url}/v1/ask", json=QUESTION, timeout=30).status_code == 200
-    for path in ("/v1/ask", "/v1/ask/stream"):
+    chat = {"messages": [{"role": "user", "content": QUESTION["question"]}]}
+    requests = [
+        ("/v1/ask", QUESTION),
+        ("/v1/ask/stream", QUESTION),
+        ("/v1/chat/completions", chat),
+        ("/v1/chat/completions", {**chat, "stream": True}),
+    ]
+    for path, body in requests:
         ollama_server.fail_next(503, "server busy, please try again. maximum pending requests exceeded")
-        busy = httpx.post(f"{url}{path}", json=QUESTION, timeout=30)
-        assert busy.status_code == 503, path
+        busy = httpx.post(f"{url}{path}", json=body, timeout=30)
+        assert busy.status_code == 503, (path, body)
         assert int(busy.headers["retry-after"]) >= 1 and busy.json()["error"]["code"] == "llm_error"
     assert _released(services)
 
