@@ -17,6 +17,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,13 +174,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         corpus = args.shared / "corpus" / corpus_name
         if corpus_name not in libraries:
             settings = corpus_settings(args, corpus_name)
-            first = Library.open(settings).ingest([corpus])
+            with closing(Library.open(settings)) as library:
+                first = library.ingest([corpus])
             rate = f"{first.embedded / first.elapsed_s:.1f} chunks/s" if first.embedded else "vectors cached"
-            chunk_count = len(Library.open(settings).chunks())
+            with closing(Library.open(settings)) as library:
+                chunk_count = len(library.chunks())
             took = f"{first.elapsed_s:.2f} s ({rate})"
             print(f"[{corpus_name}] ingest: {first.counts}, {chunk_count} chunks, {took}")
             started = time.perf_counter()
-            again = Library.open(settings).ingest([corpus])  # a fresh Library: nothing loaded yet
+            with closing(Library.open(settings)) as library:  # a fresh Library: nothing loaded yet
+                again = library.ingest([corpus])
             elapsed = time.perf_counter() - started
             reingest_s += elapsed
             files += len(again.outcomes)
