@@ -1,6 +1,6 @@
 """pgvector HNSW (the PostgreSQL index backend's dense search) against FAISS flat (the files backend's).
 
-    python -m eval.bench_pgvector [--sizes 100000,1000000] [--ef-search 40,100,200] [--url postgresql://...]
+    python -m eval.bench_pgvector [--sizes 100000,1000000] [--ef-search 100,200,400,800] [--m 32] [--url ...]
 
 Synthetic 384-dimension vectors, L2-normalised: by default points drawn around 1,000 random centres with
 isotropic noise (a hard case: nearly as many directions as dimensions); with --like, Gaussian vectors with
@@ -30,6 +30,7 @@ from eval.bench_retrieval import percentile
 from index.pgvector_store import PgvectorStore, ensure_hnsw_index, hnsw_index_name
 from troly.postgres import schema
 from troly.postgres.embedded import EmbeddedPostgres
+from troly.settings import IndexSettings
 
 DIM = 384
 CENTRES = 1000
@@ -183,9 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", default="100000,1000000")
-    parser.add_argument("--ef-search", default="40,100,200")
-    parser.add_argument("--m", type=int, default=16)
-    parser.add_argument("--ef-construction", type=int, default=64)
+    parser.add_argument("--ef-search", default="100,200,400,800")
+    defaults = IndexSettings()
+    parser.add_argument("--m", type=int, default=defaults.hnsw_m)
+    parser.add_argument("--ef-construction", type=int, default=defaults.hnsw_ef_construction)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument(
