@@ -128,8 +128,8 @@ def load_document(path: Path, source: str) -> Document:
 
 
 def document_from_bytes(raw: bytes, source: str, path: Path | None = None) -> Document:
-    """The Document a file's bytes become; the format comes from the extension of `source` (or `path`).
-    Used on uploads before they are stored, to know what they will cost."""
+    """The Document a file's bytes become; the format comes from the extension of `path`, or of `source`
+    without a path. Used on uploads before they are stored, to know what they will cost."""
     if len(raw) > MAX_FILE_BYTES:
         raise _too_large(source, len(raw))
     if not raw.strip():
