@@ -62,7 +62,7 @@ class EmbedderMismatchError(TrolyError):
 
 
 class EmptyQueryError(TrolyError):
-    code = "empty_query"
+    code = "empty_question"
 
 
 class UnknownDocumentError(TrolyError):

@@ -146,7 +146,9 @@ class ServerSettings(BaseModel):
         default=30.0, gt=0, description="How long a delete waits for a running index write before 503."
     )
     graceful_shutdown_s: int = Field(
-        default=3, ge=1, description="On SIGTERM, how long open requests (streams) may finish before they are cut."
+        default=3,
+        ge=1,
+        description="On SIGTERM, how long open requests (streams) may finish before they are cut.",
     )
     demo_key: str = Field(
         default="", description="API key written into the demo page served at / (demo only)."
@@ -156,12 +158,16 @@ class ServerSettings(BaseModel):
 class JobSettings(BaseModel):
     """Uploads through the API are ingest jobs, run one at a time in the background (web/jobs.py)."""
 
-    max_chunks: int = Field(default=5000, ge=1, description="Refuse an upload that makes more chunks than this.")
+    max_chunks: int = Field(
+        default=5000, ge=1, description="Refuse an upload that makes more chunks than this."
+    )
     max_minutes: float = Field(
         default=30.0, gt=0, description="Refuse an upload whose estimated ingest time is longer than this."
     )
     chunks_per_second: float = Field(
-        default=3.0, gt=0, description="Embedding speed assumed until a job has measured it (one core: about 3)."
+        default=3.0,
+        gt=0,
+        description="Embedding speed assumed until a job has measured it (one core: about 3).",
     )
     yield_to_answers: bool = Field(
         default=True, description="Pause a job's embedding while an answer is being generated."
@@ -171,11 +177,17 @@ class JobSettings(BaseModel):
     )
     max_queued: int = Field(default=20, ge=1, description="Jobs that may wait; more uploads get 503.")
     lease_s: float = Field(
-        default=30.0, ge=2.0, description="The worker's hold on the queue lapses this long after its last renewal."
+        default=30.0,
+        ge=2.0,
+        description="The worker's hold on the queue lapses this long after its last renewal.",
     )
-    poll_s: float = Field(default=1.0, gt=0, description="How often an idle worker looks for jobs in the database.")
+    poll_s: float = Field(
+        default=1.0, gt=0, description="How often an idle worker looks for jobs in the database."
+    )
     max_attempts: int = Field(
-        default=3, ge=1, description="A job interrupted this many times (crashes) fails instead of running again."
+        default=3,
+        ge=1,
+        description="A job interrupted this many times (crashes) fails instead of running again.",
     )
 
 

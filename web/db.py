@@ -354,15 +354,15 @@ class Database:
             claimed = conn.execute("SELECT * FROM ingest_jobs WHERE id = ?", (row["id"],)).fetchone()
         return dict(claimed)
 
-    def update_job(self, job_id: str, *, worker: str | None = None, **fields: Any) -> bool:
-        """Set `fields` (columns of `_JOB_FIELDS`); with `worker`, only while that worker runs the job.
+    def update_job(self, job_id: str, *, running_as: str | None = None, **fields: Any) -> bool:
+        """Set `fields` (columns of `_JOB_FIELDS`); with `running_as`, only while that worker runs the job.
         False when no row was changed."""
         unknown = set(fields) - _JOB_FIELDS
         if unknown:
             raise ValueError(f"not job columns: {sorted(unknown)}")
         fields.setdefault("updated_at", _now())
         sets = ", ".join(f"{name} = ?" for name in fields)
-        guard, params = ("", [job_id]) if worker is None else (" AND worker = ?", [job_id, worker])
+        guard, params = ("", [job_id]) if running_as is None else (" AND worker = ?", [job_id, running_as])
         with self._tx() as conn:
             cur = conn.execute(
                 f"UPDATE ingest_jobs SET {sets} WHERE id = ?{guard}", [*fields.values(), *params]

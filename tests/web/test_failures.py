@@ -71,4 +71,5 @@ def test_busy_and_broken_backends_are_503_with_retry_after() -> None:
         response = error_response(TrolyError("bận", code=code))
         assert response.status_code == 503, code
         assert response.headers["retry-after"] == "10"
-    assert error_response(TrolyError("sai", code="empty_query")).status_code == 400
+    assert error_response(TrolyError("sai", code="empty_question")).status_code == 422
+    assert error_response(TrolyError("sai", code="bad_filter")).status_code == 400
