@@ -114,11 +114,12 @@ def _check_cost(services: Services, chunks: int, rate: float) -> None:
         )
     minutes = chunks / rate / 60
     if minutes > jobs.max_minutes:
+        speed = f"{rate:.2f}".replace(".", ",")
         raise ApiError(
             413,
             "job_too_long",
             f"Ước tính cần khoảng {_n(math.ceil(minutes))} phút để tạo vector cho {_n(chunks)} đoạn văn bản "
-            f"(khoảng {rate:.1f} đoạn mỗi giây), vượt giới hạn {_n(jobs.max_minutes)} phút mỗi lần "
+            f"(khoảng {speed} đoạn mỗi giây), vượt giới hạn {_n(jobs.max_minutes)} phút mỗi lần "
             f"(TROLY_JOBS__MAX_MINUTES). {hint}",
         )
 

@@ -125,6 +125,11 @@ class IngestWorker:
     def holds_lease(self) -> bool:
         return self._holding
 
+    @property
+    def stopping(self) -> threading.Event:
+        """Set once `stop` was called."""
+        return self._stop
+
     def start(self) -> None:
         """Start the worker and its heartbeat (once; later calls do nothing)."""
         with self._start_lock:
