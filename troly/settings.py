@@ -172,6 +172,13 @@ class JobSettings(BaseModel):
     yield_to_answers: bool = Field(
         default=True, description="Pause a job's embedding while an answer is being generated."
     )
+    nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="CPU priority the worker thread gives up (Linux: its nice value is raised by this), so "
+        "searches and answers get the cores first when they are scarce.",
+    )
     batch_size: int = Field(
         default=4, ge=1, description="Chunks embedded between two checks (answers waiting, cancel, shutdown)."
     )

@@ -78,12 +78,13 @@ async def admit_upload(services: Services, principal: Principal, uploads: Sequen
     for upload, name in zip(uploads, names, strict=True):
         if (upload.size or 0) > max_bytes:
             raise ApiError(413, "file_too_large", f"Tệp {name} quá lớn (tối đa {max_bytes >> 20} MB).")
-    await run_in_threadpool(_check_queue, services)
-    read = [(upload, name, await upload.read()) for upload, name in zip(uploads, names, strict=True)]
-    counted = await run_in_threadpool(_count, services, read)
-    rate = await run_in_threadpool(services.worker.default_rate)
-    _check_cost(services, sum(c.record.chunks_total for c in counted), rate)
-    return await run_in_threadpool(_record, services, principal, counted, rate)
+    async with services.admitting():
+        await run_in_threadpool(_check_queue, services)
+        read = [(upload, name, await upload.read()) for upload, name in zip(uploads, names, strict=True)]
+        counted = await run_in_threadpool(_count, services, read)
+        rate = await run_in_threadpool(services.worker.default_rate)
+        _check_cost(services, sum(c.record.chunks_total for c in counted), rate)
+        return await run_in_threadpool(_record, services, principal, counted, rate)
 
 
 def _check_queue(services: Services) -> None:

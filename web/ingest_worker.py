@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -175,6 +176,7 @@ class IngestWorker:
     # -- the loop ----------------------------------------------------------------------------------------
 
     def _loop(self) -> None:
+        _lower_priority(self.settings.jobs.nice)
         while not self._stop.is_set():
             try:
                 if not self._hold_lease():
@@ -441,6 +443,18 @@ class _Run:
             if file.status not in FILE_DONE:
                 file.status, file.chunks_done = "queued", 0
         self._persist(force=True, state="queued", worker=None)
+
+
+def _lower_priority(by: int) -> None:
+    """Raise the nice value of the calling thread only (Linux schedules threads; elsewhere this would renice
+    the whole process, so it is skipped). Embedding with one OpenMP thread runs in this thread."""
+    if by <= 0 or not sys.platform.startswith("linux"):
+        return
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + by))
+    except (OSError, AttributeError) as exc:
+        log.warning("ingest worker: priority not lowered: %s", exc)
 
 
 def _rollback(installed: list[Installed]) -> None:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+ADMISSION_SLOTS = 2
 
 
 class DocumentLike(Protocol):
@@ -182,6 +183,9 @@ class Services:
     retry_warm_up_s: float = 10.0
     _warming: threading.Lock = field(default_factory=threading.Lock)
     _last_warm_up: float = float("-inf")
+    _admission: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(ADMISSION_SLOTS)
+    )
 
     @classmethod
     def create(
@@ -316,22 +320,33 @@ class Services:
     async def writing(self) -> AsyncIterator[None]:
         """Hold `write_lock` for an index write of a request, waiting for it without holding a thread (a job's
         final write may take a while); 503 index_busy after `server.write_wait_s`."""
-        deadline = time.monotonic() + self.settings.server.write_wait_s
-        delay = 0.01
-        while not self.write_lock.acquire(blocking=False):
-            if time.monotonic() >= deadline:
-                raise ApiError(
-                    503,
-                    "index_busy",
-                    "Chỉ mục đang được ghi (một lần tải lên đang hoàn tất). Vui lòng thử lại sau ít phút.",
-                    headers={"Retry-After": "30"},
-                )
-            await asyncio.sleep(delay)
-            delay = min(0.2, delay * 2)
+        if not await _acquire(self.write_lock, self.settings.server.write_wait_s):
+            raise ApiError(
+                503,
+                "index_busy",
+                "Chỉ mục đang được ghi (một lần tải lên đang hoàn tất). Vui lòng thử lại sau ít phút.",
+                headers={"Retry-After": "30"},
+            )
         try:
             yield
         finally:
             self.write_lock.release()
+
+    @asynccontextmanager
+    async def admitting(self) -> AsyncIterator[None]:
+        """One of `ADMISSION_SLOTS` for reading, counting and staging an upload: a burst of uploads waits
+        here without threads, rather than filling the thread pool and the GIL the event loop needs."""
+        if not await _acquire(self._admission, self.settings.server.write_wait_s):
+            raise ApiError(
+                503,
+                "busy",
+                "Máy chủ đang nhận nhiều tệp. Vui lòng thử lại sau.",
+                headers={"Retry-After": "10"},
+            )
+        try:
+            yield
+        finally:
+            self._admission.release()
 
     def start(self) -> None:
         """Start the background work of a server: warm-up, and the ingest worker."""
@@ -347,6 +362,18 @@ class Services:
             self.db.close()
         else:
             log.warning("shutdown: the ingest worker did not stop within %.0f s", timeout_s)
+
+
+async def _acquire(lock: threading.Lock | threading.BoundedSemaphore, wait_s: float) -> bool:
+    """Take `lock` from the event loop without blocking it: try, then sleep (10 ms doubling to 200 ms)."""
+    deadline = time.monotonic() + wait_s
+    delay = 0.01
+    while not lock.acquire(blocking=False):
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(delay)
+        delay = min(0.2, delay * 2)
+    return True
 
 
 def _lazy(value: T | Lazy[T]) -> Lazy[T]:

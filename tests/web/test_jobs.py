@@ -4,6 +4,8 @@ real model's path is tests/web/test_real_library.py)."""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -344,3 +346,15 @@ def test_deletes_wait_for_a_running_write_then_503_with_retry_after(server: Live
     assert response.headers["retry-after"]
     after = httpx.delete(f"{server.url}/v1/documents/a.txt", headers=server.auth(admin=True), timeout=10)
     assert after.status_code == 404
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_the_worker_thread_runs_at_a_lower_cpu_priority(server: LiveServer) -> None:
+    """Searches and answers get the cores first: only the worker thread is reniced, not the server."""
+    assert eventually(lambda: any(t.name == "troly-ingest" for t in threading.enumerate()))
+    worker = next(t for t in threading.enumerate() if t.name == "troly-ingest")
+    assert worker.native_id is not None
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    expected = min(19, base + server.services.settings.jobs.nice)
+    assert eventually(lambda: os.getpriority(os.PRIO_PROCESS, worker.native_id or 0) == expected)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base

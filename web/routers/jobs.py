@@ -3,6 +3,8 @@ DELETE /v1/jobs/{id} (cancel: the previous generation stays live)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -43,7 +45,10 @@ def list_jobs(admin: AdminDep, services: ServicesDep) -> JobList:
     return JobList(jobs=[view_of(services, JobRecord.from_row(row)) for row in rows])
 
 
-@router.get("/{job_id}", response_model=JobOut)
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "job_not_found"}}
+
+
+@router.get("/{job_id}", response_model=JobOut, responses=_NOT_FOUND)
 def get_job(job_id: str, admin: AdminDep, services: ServicesDep) -> JobOut:
     return view_of(services, _load(services, job_id))
 
