@@ -96,6 +96,19 @@ def test_rate_limiter_window() -> None:
     assert limiter.check("a") is None
 
 
+def test_rate_limiter_forgets_idle_addresses() -> None:
+    """Failed logins from ever new addresses must not grow the table without end."""
+    now = [0.0]
+    limiter = RateLimiter(5, clock=lambda: now[0])
+    for i in range(1500):
+        limiter.check(f"ip:10.0.{i // 256}.{i % 256}")
+    now[0] = 61.0
+    for _ in range(1000):
+        limiter.check("ip:192.0.2.1")
+    assert len(limiter) <= 2  # the sweep ran and dropped every address idle for a minute
+    assert limiter.check("ip:192.0.2.1") is not None  # the active one is still limited
+
+
 def test_keys_cli_create_list_revoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import troly.cli  # noqa: F401  (registers the command groups)
     from troly.cli.app import app

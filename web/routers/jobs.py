@@ -19,16 +19,24 @@ from web.uploads import remove_job_folder
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
-def view_of(services: Services, job: JobRecord) -> JobOut:
-    """The job as the API shows it, with its place in the queue and the time left including jobs ahead."""
-    ahead: list[JobRecord] = []
-    if job.state in ("queued", "running"):
-        for row in services.db.list_jobs(["running", "queued"], limit=100_000):
-            if row["id"] == job.id:
+def view_of(services: Services, job: JobRecord, queue: list[JobRecord] | None = None) -> JobOut:
+    """The job as the API shows it, with its place in the queue and the time left including the jobs ahead
+    (`queue`: the unfinished jobs in order, read here when not given)."""
+    if queue is None:
+        queue = _queue(services) if job.state == "queued" else []
+    ahead = []
+    if job.state == "queued":
+        ahead = [j for j in queue if j.state == "running"]
+        for waiting in queue:
+            if waiting.id == job.id:
                 break
-            ahead.append(JobRecord.from_row(row))
-        ahead.sort(key=lambda j: j.state != "running")
-    return job_view(job, ahead if job.state == "queued" else [], services.worker.default_rate())
+            if waiting.state == "queued":
+                ahead.append(waiting)
+    return job_view(job, ahead, services.worker.default_rate())
+
+
+def _queue(services: Services) -> list[JobRecord]:
+    return [JobRecord.from_row(row) for row in services.db.list_jobs(["running", "queued"], limit=100_000)]
 
 
 def _load(services: Services, job_id: str) -> JobRecord:
@@ -42,7 +50,8 @@ def _load(services: Services, job_id: str) -> JobRecord:
 def list_jobs(admin: AdminDep, services: ServicesDep) -> JobList:
     """The 50 most recent jobs, newest first."""
     rows = services.db.list_jobs(limit=50)
-    return JobList(jobs=[view_of(services, JobRecord.from_row(row)) for row in rows])
+    queue = _queue(services)
+    return JobList(jobs=[view_of(services, JobRecord.from_row(row), queue) for row in rows])
 
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "job_not_found"}}
