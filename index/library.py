@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -521,18 +521,24 @@ class Library:
         done = len(chunks) - sum(len(rows) for rows in waiting.values())
         if progress:
             progress(IngestProgress("embed", done, len(chunks), source))
-        pending = list(waiting)
-        batch = max(1, self.settings.jobs.batch_size)
-        for start in range(0, len(pending), batch):
-            if checkpoint:
-                checkpoint()
-            group = pending[start : start + batch]
-            vectors = self.embedder().embed([embed_text(chunks[waiting[k][0]]) for k in group], "passage")
+        for group, vectors in self._embed_once(chunks, waiting, self.settings.jobs.batch_size, checkpoint):
             for key, vector in zip(group, vectors, strict=True):
                 prepared.vectors[key] = vector
                 done += len(waiting[key])
             if progress:
                 progress(IngestProgress("embed", done, len(chunks), source))
+
+    def _embed_once(
+        self, chunks: list[Chunk], rows: dict[str, list[int]], batch: int, checkpoint: Checkpoint | None
+    ) -> Iterator[tuple[list[str], Vectors]]:
+        """(text keys, their vectors) for the text of each key of `rows` (chunk positions sharing that text),
+        embedded once, `batch` at a time; `checkpoint` runs before each batch."""
+        keys = list(rows)
+        for start in range(0, len(keys), max(1, batch)):
+            if checkpoint:
+                checkpoint()
+            group = keys[start : start + max(1, batch)]
+            yield group, self.embedder().embed([embed_text(chunks[rows[k][0]]) for k in group], "passage")
 
     def remove(self, doc_id: str) -> IngestReport:
         started = time.perf_counter()
@@ -659,15 +665,13 @@ class Library:
                 out[i] = old[known[key]]
             else:
                 missing.setdefault(key, []).append(i)
-        todo = list(missing)
-        batch = max(1, self.settings.embedding.batch_size)
-        for start in range(0, len(todo), batch):
-            if checkpoint:
-                checkpoint()
-            group = todo[start : start + batch]
-            vectors = embedder.embed([embed_text(chunks[missing[k][0]]) for k in group], "passage")
+        done = 0
+        for group, vectors in self._embed_once(
+            chunks, missing, self.settings.embedding.batch_size, checkpoint
+        ):
             for key, vector in zip(group, vectors, strict=True):
                 out[missing[key]] = vector
+            done += len(group)
             if progress:
-                progress(IngestProgress("embed", min(start + batch, len(todo)), len(todo)))
-        return out, len(todo)
+                progress(IngestProgress("embed", done, len(missing)))
+        return out, len(missing)

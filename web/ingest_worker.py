@@ -177,6 +177,7 @@ class IngestWorker:
 
     def _loop(self) -> None:
         _lower_priority(self.settings.jobs.nice)
+        backoff = self.settings.jobs.poll_s
         while not self._stop.is_set():
             try:
                 if not self._hold_lease():
@@ -185,16 +186,20 @@ class IngestWorker:
                 if not self._recovered:
                     self._recover()
                     self._recovered = True
+                    backoff = self.settings.jobs.poll_s
                 row = self.db.claim_job(self.holder)
                 if row is None:
                     self._idle()
                     continue
                 self._run(JobRecord.from_row(row))
+                backoff = self.settings.jobs.poll_s
             except Exception:
                 if self._stop.is_set():
                     return
-                log.exception("ingest worker: unexpected error")
-                self._idle()
+                # A damaged index or an unwritable folder fails the same way each time: wait longer each time.
+                log.exception("ingest worker: unexpected error; trying again in %.0f s", backoff)
+                self._stop.wait(backoff)
+                backoff = min(60.0, backoff * 2)
 
     def _idle(self) -> None:
         self._wake.wait(self.settings.jobs.poll_s)

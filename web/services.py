@@ -20,16 +20,16 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from assistant.events import AnswerEvent
 from assistant.llm.base import ChatMessage, ChatModelError, ModelInfo
 from index.text import TermDocuments
-from troly.records import Chunk, Document, DocumentProfile, IngestOutcome, SearchHit
+from troly.records import Chunk, Document, DocumentProfile, SearchHit
 from troly.settings import Settings
 from web.db import Database
 from web.errors import ApiError
-from web.ingest_worker import IngestWorker, PreparedLike
+from web.ingest_worker import IngestWorker, JobLibrary
 from web.queue import GenerationQueue
 from web.ratelimit import RateLimiter
 
@@ -54,14 +54,10 @@ class DocumentLike(Protocol):
     def content_hash(self) -> str: ...
 
 
-class IngestReportLike(Protocol):
-    @property
-    def outcomes(self) -> Sequence[IngestOutcome]: ...
-
-
-class LibraryLike(Protocol):
-    """The part of `index.library.Library` the API uses. `remove` raises a TrolyError with code
-    `not_found` for an unknown id; `chunk_count` a TrolyError saying why the bytes cannot be ingested."""
+class LibraryLike(JobLibrary, Protocol):
+    """The part of `index.library.Library` the API uses (ingest jobs: `JobLibrary`). `remove` raises a
+    TrolyError with code `not_found` for an unknown id; `chunk_count` a TrolyError saying why the bytes
+    cannot be ingested."""
 
     def search(
         self, query: str, k: int | None = None, filters: SearchFilters | None = None
@@ -90,20 +86,6 @@ class LibraryLike(Protocol):
     def document_count(self) -> int: ...
 
     def chunk_count(self, raw: bytes, source: str) -> int: ...
-
-    def prepare(
-        self, files: Sequence[tuple[Path, Path]], progress: Any = None, checkpoint: Any = None
-    ) -> PreparedLike: ...
-
-    def ingest(
-        self,
-        paths: Sequence[Path],
-        prune: bool = False,
-        progress: Any = None,
-        *,
-        ahead: Any = None,
-        checkpoint: Any = None,
-    ) -> IngestReportLike: ...
 
     def remove(self, doc_id: str) -> object: ...
 

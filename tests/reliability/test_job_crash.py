@@ -135,14 +135,20 @@ def _files(home: Path) -> list[str]:
     return sorted(p.relative_to(uploads).as_posix() for p in uploads.rglob("*") if p.is_file())
 
 
+def _mid_job(server: Serve, data: bytes) -> str:
+    """Index the kept document, then upload `data` and return its job once it is embedding."""
+    kept = _upload(server, "lich-tiep-dan.txt", KEPT.encode())
+    server.until(kept, lambda j: j["state"] == "completed")
+    job_id = _upload(server, "bao-cao.txt", data)
+    server.until(job_id, lambda j: j["chunks_done"] > 0)
+    return job_id
+
+
 @pytest.mark.slow
 def test_sigterm_mid_job_stops_the_server_and_the_job_waits_for_the_restart(tmp_path: Path) -> None:
     home, key = _setup(tmp_path)
     with serve(home, key) as server:
-        kept = _upload(server, "lich-tiep-dan.txt", KEPT.encode())
-        server.until(kept, lambda j: j["state"] == "completed")
-        job_id = _upload(server, "bao-cao.txt", report(600))
-        server.until(job_id, lambda j: j["chunks_done"] > 0)
+        job_id = _mid_job(server, report(600))
         server.process.send_signal(signal.SIGTERM)
         server.process.wait(timeout=60)  # the time it takes is a benchmark figure (eval/ingest_bench.py)
     library = _library(home)
@@ -162,13 +168,10 @@ def test_sigterm_mid_job_stops_the_server_and_the_job_waits_for_the_restart(tmp_
 @pytest.mark.slow
 def test_sigkill_mid_job_is_settled_and_the_job_runs_again_after_the_restart(tmp_path: Path) -> None:
     home, key = _setup(tmp_path)
+    data = report(60)
     with serve(home, key) as server:
-        kept = _upload(server, "lich-tiep-dan.txt", KEPT.encode())
-        server.until(kept, lambda j: j["state"] == "completed")
+        job_id = _mid_job(server, data)
         generation = _library(home).generation
-        data = report(60)
-        job_id = _upload(server, "bao-cao.txt", data)
-        server.until(job_id, lambda j: j["chunks_done"] > 0)
         os.kill(server.process.pid, signal.SIGKILL)
         server.process.wait(timeout=30)
     # Dead mid-job: nothing of the job is indexed; its staged copy waits in the job's folder.
