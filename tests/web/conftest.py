@@ -39,10 +39,12 @@ class LiveServer:
         )
 
     def wait(self, job_id: str, timeout_s: float = 120) -> dict[str, Any]:
-        """GET /v1/jobs/{id} until the job has ended."""
-        return wait_for_job(
+        """GET /v1/jobs/{id} until the job has ended, and its staged files are gone (just after)."""
+        job = wait_for_job(
             lambda: httpx.get(f"{self.url}/v1/jobs/{job_id}", headers=self.auth(admin=True)), timeout_s
         )
+        assert eventually(lambda: not (self.services.uploads_dir / ".jobs" / job_id).exists()), job
+        return job
 
     def ingest(self, *files: tuple[str, bytes]) -> dict[str, str]:
         """Upload, wait for the job, and return each file's result (source -> status)."""
