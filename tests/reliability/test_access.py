@@ -23,7 +23,7 @@ from assistant.llm.scripted import ScriptedChatModel
 from assistant.pipeline import AnswerPipeline
 from index.library import Library
 from tests.reliability.helpers import bm25_settings
-from tests.web.conftest import wait_for_job
+from tests.web.conftest import eventually, wait_for_job
 from troly.settings import ServerSettings
 from web.app import create_app
 from web.auth import require_admin
@@ -53,7 +53,10 @@ class Api:
         return {} if key is None else {"Authorization": f"Bearer {key}"}
 
     def wait(self, job_id: str) -> dict[str, object]:
-        return wait_for_job(lambda: self.client.get(f"/v1/jobs/{job_id}", headers=self.auth(self.admin_key)))
+        """The job once it has ended and its staged copy (uploads/.jobs/<id>/) is gone, just after."""
+        job = wait_for_job(lambda: self.client.get(f"/v1/jobs/{job_id}", headers=self.auth(self.admin_key)))
+        assert eventually(lambda: not (self.services.uploads_dir / ".jobs" / job_id).exists()), job
+        return job
 
 
 @pytest.fixture
