@@ -136,6 +136,14 @@ def _files(home: Path) -> list[str]:
     return sorted(p.relative_to(uploads).as_posix() for p in uploads.rglob("*") if p.is_file())
 
 
+def _files_become(home: Path, expected: list[str]) -> list[str]:
+    """The files under uploads/ once they are `expected` (a job's staged copy goes just after it ends)."""
+    deadline = time.monotonic() + 10
+    while _files(home) != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _files(home)
+
+
 def _mid_job(server: Serve, data: bytes) -> str:
     """Index the kept document, then upload `data` and return its job once it is embedding."""
     kept = _upload(server, "lich-tiep-dan.txt", KEPT.encode())
@@ -161,7 +169,7 @@ def test_sigterm_mid_job_stops_the_server_and_the_job_waits_for_the_restart(tmp_
         cancel = httpx.delete(f"{again.url}/v1/jobs/{job_id}", headers=again.headers(), timeout=10)
         assert cancel.status_code == 202
         again.until(job_id, lambda j: j["state"] == "cancelled")
-        assert _files(home) == ["lich-tiep-dan.txt"]  # staged files gone with the job
+        assert _files_become(home, ["lich-tiep-dan.txt"]) == ["lich-tiep-dan.txt"]  # staged files went too
     assert [d.id for d in _library(home).documents()] == ["lich-tiep-dan.txt"]
     assert _library(home).verify() == [] and not list((home / "index").glob("gen-*.tmp"))
 
@@ -181,7 +189,10 @@ def test_sigkill_mid_job_is_settled_and_the_job_runs_again_after_the_restart(tmp
     with serve(home, key) as again:
         done = again.until(job_id, lambda j: j["state"] == "completed", timeout_s=300)
         assert done["files"][0]["status"] == "added"
-        assert _files(home) == ["bao-cao.txt", "lich-tiep-dan.txt"]
+        assert _files_become(home, ["bao-cao.txt", "lich-tiep-dan.txt"]) == [
+            "bao-cao.txt",
+            "lich-tiep-dan.txt",
+        ]
         assert (home / "uploads" / "bao-cao.txt").read_bytes() == data
     library = _library(home)
     assert sorted(d.id for d in library.documents()) == ["bao-cao.txt", "lich-tiep-dan.txt"]
