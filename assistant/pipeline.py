@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from contextlib import closing, nullcontext
 from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
