@@ -63,7 +63,12 @@ class GenerationStore(Protocol):
 
     def open_current(self) -> GenerationView | None: ...
 
-    def writing(self) -> AbstractContextManager[None]: ...
+    def current_counts(self) -> dict[str, int] | None:
+        """The live generation's counts (documents, chunks, vectors), None without an index; cheap, and
+        without the writer lock (readiness probes ask it)."""
+        ...
+
+    def writing(self) -> AbstractContextManager[object]: ...
 
     def write(
         self, data: SnapshotData, bm25: Bm25Index, store: FaissStore | None, parent: int | None

@@ -2,21 +2,25 @@
 
 Unchanged files are recognised without parsing them: same size and mtime as recorded, or else the same sha256
 of their bytes, and processed by the same code and chunk sizes (the processing fingerprint). Only new and
-changed files are loaded and chunked.
+changed files are loaded and chunked, unless an ingest job loaded them ahead (`Prepared`, see
+`Library.prepare`): then the plan takes them as they were loaded, when the file is still the same.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
+from numpy.typing import NDArray
+
 from index.snapshot import FileState
 from ingest.errors import IngestError
-from troly.records import Chunk, Document, IngestOutcome, IngestStatus
+from troly.records import Chunk, Document, DocumentProfile, IngestOutcome, IngestStatus
 from troly.settings import Settings
 
 if TYPE_CHECKING:
@@ -36,6 +40,9 @@ class IngestProgress:
 
 
 ProgressCallback = Callable[[IngestProgress], None]
+Checkpoint = Callable[[], None]
+"""Called between steps of a long ingest; it may block (to yield the cores) or raise (to stop the ingest,
+which then changes nothing)."""
 
 
 @dataclass
@@ -48,41 +55,71 @@ class IngestPlan:
 
 
 @dataclass
-class _Loaded:
+class LoadedFile:
     document: Document
     chunks: list[Chunk]
     state: FileState
 
 
-def _state(path: Path, source: str, processing: str) -> FileState:
+@dataclass
+class Prepared:
+    """Files loaded, chunked and embedded ahead of an ingest, without the writer lock (ingest jobs)."""
+
+    loaded: dict[str, LoadedFile] = field(default_factory=dict)
+    """By the path the file will be ingested from (resolved)."""
+    vectors: dict[str, NDArray[np.float32]] = field(default_factory=dict)
+    """Embeddings by `text_key` of the chunk texts the live generation did not have."""
+    failed: dict[str, str] = field(default_factory=dict)
+    """Source -> why it could not be loaded."""
+    profiles: dict[str, DocumentProfile] = field(default_factory=dict)
+    """What each loaded document is about (`ingest.profile`), made here rather than under the lock."""
+
+
+def _state(path: Path, recorded: Path, source: str, raw: bytes, processing: str) -> FileState:
     stat = path.stat()
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return FileState(
         source=source,
-        path=str(path.resolve()),
+        path=str(recorded.resolve()),
         size=stat.st_size,
         mtime_ns=stat.st_mtime_ns,
-        sha256=digest,
+        sha256=hashlib.sha256(raw).hexdigest(),
         processing=processing,
     )
 
 
-def _load(settings: Settings, path: Path, source: str) -> _Loaded:
+def load_bytes(
+    settings: Settings, raw: bytes, source: str, path: Path | None = None
+) -> tuple[Document, list[Chunk]]:
+    """The document a file's bytes become and its chunks, as an ingest indexes them; IngestError when the
+    bytes cannot become one (also used on uploads before they are stored, to count their chunks)."""
     from ingest.chunk import chunk_document
-    from ingest.pipeline import load_document, processing_fingerprint
+    from ingest.pipeline import document_from_bytes
 
-    state = _state(path, source, processing_fingerprint(settings.chunking))
-    document = load_document(path, source)
+    document = document_from_bytes(raw, source, path)
     chunks = list(chunk_document(document, settings.chunking))
     if not chunks:
         raise IngestError("empty", source, "tệp không có đoạn văn bản nào để lập chỉ mục")
-    return _Loaded(document, chunks, state)
+    return document, chunks
 
 
-def _try_load(settings: Settings, path: Path, source: str) -> _Loaded | str:
-    """The loaded file, or the reason it failed; one bad file never stops the others."""
+def _load(settings: Settings, path: Path, source: str, recorded: Path | None) -> LoadedFile:
+    from ingest.pipeline import processing_fingerprint, read_file
+
+    raw = read_file(path, source)
+    where = recorded or path
+    state = _state(path, where, source, raw, processing_fingerprint(settings.chunking))
+    document, chunks = load_bytes(settings, raw, source, where)
+    if recorded is not None:
+        document = document.model_copy(update={"path": state.path})
+    return LoadedFile(document, chunks, state)
+
+
+def try_load(settings: Settings, path: Path, source: str, recorded: Path | None = None) -> LoadedFile | str:
+    """The loaded file, or the reason it failed; one bad file never stops the others. With `recorded`, the
+    bytes are read from `path` but the file is recorded (and its format known) as `recorded`: an upload
+    staged under a temporary name is loaded as the file it will become."""
     try:
-        return _load(settings, path, source)
+        return _load(settings, path, source, recorded)
     except IngestError as exc:
         return exc.message
     except OSError as exc:
@@ -137,12 +174,27 @@ def _gone_under(missing: Path, known: dict[str, FileState], seen: set[str]) -> s
     return {s for s, f in known.items() if s not in seen and (f.path == target or f.path.startswith(root))}
 
 
+def _loaded_ahead(ahead: Mapping[str, LoadedFile], path: Path) -> LoadedFile | None:
+    """The file as it was loaded ahead, if it is still that file (same size and mtime: installing an upload
+    with a link or `os.replace` keeps both)."""
+    loaded = ahead.get(str(path.resolve()))
+    if loaded is None:
+        return None
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    same = (stat.st_size, stat.st_mtime_ns) == (loaded.state.size, loaded.state.mtime_ns)
+    return loaded if same else None
+
+
 def plan_ingest(
     settings: Settings,
     generation: GenerationView | None,
     paths: Sequence[Path],
     prune: bool,
     progress: ProgressCallback | None,
+    ahead: Mapping[str, LoadedFile] | None = None,
 ) -> IngestPlan:
     from ingest.pipeline import discover_all, missing_reason, processing_fingerprint
 
@@ -150,7 +202,7 @@ def plan_ingest(
     processing = processing_fingerprint(settings.chunking)
     known = {f.source: f for f in generation.files()} if generation else {}
     plan = IngestPlan()
-    loaded: dict[str, _Loaded] = {}
+    loaded: dict[str, LoadedFile] = {}
     claimed: dict[str, Path] = {}
     removed: set[str] = set()
     seen = {item.source for item in found.files}
@@ -183,7 +235,8 @@ def plan_ingest(
             plan.outcomes.append(IngestOutcome(source=item.source, status="skipped", reason="không đổi"))
         else:
             claimed[item.source] = item.path
-            result = _try_load(settings, item.path, item.source)
+            early = None if ahead is None else _loaded_ahead(ahead, item.path)
+            result = early or try_load(settings, item.path, item.source)
             if isinstance(result, str):
                 plan.outcomes.append(IngestOutcome(source=item.source, status="failed", reason=result))
             elif (
@@ -217,7 +270,7 @@ def plan_ingest(
 
 
 def _merge(
-    plan: IngestPlan, generation: GenerationView | None, loaded: dict[str, _Loaded], removed: set[str]
+    plan: IngestPlan, generation: GenerationView | None, loaded: dict[str, LoadedFile], removed: set[str]
 ) -> None:
     """The new full state: previous documents in order (replaced where changed), then the new ones."""
     by_doc: dict[str, list[Chunk]] = {}
@@ -240,7 +293,7 @@ def load_recorded(
     """Every recorded file loaded afresh (for `rebuild`); files that are gone or fail are reported."""
     plan = IngestPlan(changed=True)
     for done, state in enumerate(recorded, start=1):
-        result = _try_load(settings, Path(state.path), state.source)
+        result = try_load(settings, Path(state.path), state.source)
         if isinstance(result, str):
             plan.outcomes.append(IngestOutcome(source=state.source, status="failed", reason=result))
         else:

@@ -6,6 +6,8 @@
 
 Readers see whatever generation CURRENT names (re-checked on every call, so a long-lived server picks up a
 new ingest); writers hold `index/.lock`. The embedder is built on first use: BM25-only search never loads it.
+An ingest job of the server loads and embeds its files first, without the lock (`prepare`), then holds the
+lock only to merge them into the live generation and write it (`ingest(..., ahead=prepared)`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +28,16 @@ from index.bm25_index import Bm25Index
 from index.faiss_store import FaissStore
 from index.fusion import Fused, Ranking, rrf_fusion, single, weighted_fusion
 from index.generations import GenerationView, open_generation_store
-from index.ingestion import IngestProgress, ProgressCallback, load_recorded, plan_ingest
+from index.ingestion import (
+    Checkpoint,
+    IngestProgress,
+    Prepared,
+    ProgressCallback,
+    load_bytes,
+    load_recorded,
+    plan_ingest,
+    try_load,
+)
 from index.snapshot import EmbedderInfo, FileState, SnapshotData
 from index.text import (
     AccentRestorer,
@@ -52,7 +63,7 @@ class EmbedderMismatchError(TrolyError):
 
 
 class EmptyQueryError(TrolyError):
-    code = "empty_query"
+    code = "empty_question"
 
 
 class UnknownDocumentError(TrolyError):
@@ -264,6 +275,17 @@ class Library:
             return []
         return [c for c in live.chunks if doc_id is None or c.doc_id == doc_id]
 
+    def document_count(self) -> int:
+        """Documents in the live generation, from its manifest: no lock taken, no generation loaded (for
+        readiness probes, which must answer while a writer works)."""
+        counts = self._store.current_counts()
+        return 0 if counts is None else counts.get("documents", 0)
+
+    def chunk_count(self, raw: bytes, source: str) -> int:
+        """How many chunks a file's bytes would make (an upload's cost, before it is stored); raises
+        IngestError when they cannot be ingested."""
+        return len(load_bytes(self.settings, raw, source)[1])
+
     def verify(self) -> list[str]:
         """Problems of the live generation (empty when sound or when there is no index yet)."""
         generation = self._store.open_current()
@@ -418,25 +440,107 @@ class Library:
     # -- writing -------------------------------------------------------------------------------------------
 
     def ingest(
-        self, paths: Sequence[Path], prune: bool = False, progress: ProgressCallback | None = None
+        self,
+        paths: Sequence[Path],
+        prune: bool = False,
+        progress: ProgressCallback | None = None,
+        *,
+        ahead: Prepared | None = None,
+        checkpoint: Checkpoint | None = None,
     ) -> IngestReport:
         """Add new files, replace changed ones, skip unchanged ones (by size+mtime, then sha256, never
         parsing them); with `prune`, drop documents whose files under `paths` are gone (a named folder or
         file that no longer exists included). Writes a new generation only when something changed; a file
         that fails leaves its previous version in place. A document id belongs to one file: a second file
         with the same id in one run, or a file whose id is recorded for another file that still exists, is
-        reported as failed instead of replacing it (see index.ingestion)."""
+        reported as failed instead of replacing it (see index.ingestion). Files and vectors `ahead` (from
+        `prepare`) are used instead of loading and embedding again; `checkpoint` runs between steps."""
         started = time.perf_counter()
         with self._store.writing():
             live = self._generation()
-            plan = plan_ingest(self.settings, live.generation if live else None, paths, prune, progress)
+            loaded = None if ahead is None else ahead.loaded
+            plan = plan_ingest(
+                self.settings, live.generation if live else None, paths, prune, progress, loaded
+            )
             report = IngestReport(outcomes=plan.outcomes)
             if plan.changed:
-                report.generation, report.embedded = self._commit(live, plan.documents, plan.files, progress)
+                report.generation, report.embedded = self._commit(
+                    live, plan.documents, plan.files, progress, ahead, checkpoint
+                )
             else:
                 report.generation = self._current
         report.elapsed_s = time.perf_counter() - started
         return report
+
+    def prepare(
+        self,
+        files: Sequence[tuple[Path, Path]],
+        progress: ProgressCallback | None = None,
+        checkpoint: Checkpoint | None = None,
+    ) -> Prepared:
+        """Load, chunk and embed files ahead of `ingest`, without the writer lock, so that searches, deletes
+        and other writers are not held up by the embedding. `files` are (where the bytes are now, the path
+        they will be ingested from: their recorded path and document id). Chunk texts the live generation
+        already has, or that repeat, are embedded once. Progress: 'scan' per file, then 'embed' with that
+        file's chunks done (re-used ones count as done at once) of its total. `checkpoint` runs before each
+        batch of `settings.jobs.batch_size` chunks."""
+        live = self._generation()
+        known: set[str] = set()
+        if live is not None and live.generation.manifest.embedder is not None and self.uses_vectors:
+            self._check_embedder(live.generation.manifest.embedder)
+            known = {text_key(c) for c in live.chunks}
+        prepared = Prepared()
+        for done, (current, target) in enumerate(files, start=1):
+            source = target.name
+            if progress:
+                progress(IngestProgress("scan", done - 1, len(files), source))
+            if checkpoint:
+                checkpoint()
+            result = try_load(self.settings, current, source, recorded=target)
+            if isinstance(result, str):
+                prepared.failed[source] = result
+                continue
+            prepared.loaded[result.state.path] = result
+            prepared.profiles[source] = current_profile(result.document, None)
+            if self.uses_vectors:
+                self._embed_ahead(result.chunks, known, prepared, source, progress, checkpoint)
+        return prepared
+
+    def _embed_ahead(
+        self,
+        chunks: list[Chunk],
+        known: set[str],
+        prepared: Prepared,
+        source: str,
+        progress: ProgressCallback | None,
+        checkpoint: Checkpoint | None,
+    ) -> None:
+        keys = [text_key(c) for c in chunks]
+        waiting: dict[str, list[int]] = {}
+        for i, key in enumerate(keys):
+            if key not in known and key not in prepared.vectors:
+                waiting.setdefault(key, []).append(i)
+        done = len(chunks) - sum(len(rows) for rows in waiting.values())
+        if progress:
+            progress(IngestProgress("embed", done, len(chunks), source))
+        for group, vectors in self._embed_once(chunks, waiting, self.settings.jobs.batch_size, checkpoint):
+            for key, vector in zip(group, vectors, strict=True):
+                prepared.vectors[key] = vector
+                done += len(waiting[key])
+            if progress:
+                progress(IngestProgress("embed", done, len(chunks), source))
+
+    def _embed_once(
+        self, chunks: list[Chunk], rows: dict[str, list[int]], batch: int, checkpoint: Checkpoint | None
+    ) -> Iterator[tuple[list[str], Vectors]]:
+        """(text keys, their vectors) for the text of each key of `rows` (chunk positions sharing that text),
+        embedded once, `batch` at a time; `checkpoint` runs before each batch."""
+        keys = list(rows)
+        for start in range(0, len(keys), max(1, batch)):
+            if checkpoint:
+                checkpoint()
+            group = keys[start : start + max(1, batch)]
+            yield group, self.embedder().embed([embed_text(chunks[rows[k][0]]) for k in group], "passage")
 
     def remove(self, doc_id: str) -> IngestReport:
         started = time.perf_counter()
@@ -476,8 +580,12 @@ class Library:
         documents: dict[str, tuple[Document, list[Chunk]]],
         files: list[FileState],
         progress: ProgressCallback | None,
+        ahead: Prepared | None = None,
+        checkpoint: Checkpoint | None = None,
     ) -> tuple[int, int]:
-        """Embed what is new, write a generation, make it live, collect old ones. Call under the lock."""
+        """Embed what is new, write a generation, make it live, collect old ones. Call under the lock.
+        `checkpoint` runs before the BM25 index is built and before the generation is written: past the
+        second, the ingest completes."""
         chunks = [c for _, doc_chunks in documents.values() for c in doc_chunks]
         docs = [d for d, _ in documents.values()]
         vectors: Vectors | None = None
@@ -486,10 +594,13 @@ class Library:
         if self.uses_vectors:
             if live is not None and live.generation.manifest.embedder is not None:
                 self._check_embedder(live.generation.manifest.embedder)
-            vectors, embedded = self._vectors_for(live, chunks, progress)
+            early = {} if ahead is None else ahead.vectors
+            vectors, embedded = self._vectors_for(live, chunks, progress, early, checkpoint)
             info = EmbedderInfo(name=self.embedder().name, dim=self.embedder().dim)
         if progress:
             progress(IngestProgress("write", 0, 1))
+        if checkpoint:
+            checkpoint()
         bm25 = Bm25Index.build([document_tokens(embed_text(c)) for c in chunks])
         store: FaissStore | None = None
         if vectors is not None and info is not None:
@@ -497,7 +608,11 @@ class Library:
             store.add([c.id for c in chunks], vectors)
         parent = self._current if live is not None else self._store_current_or_none()
         known = live.profiles() if live is not None else {}
+        if ahead is not None:
+            known = {**known, **ahead.profiles}
         profiles = [current_profile(d, known.get(d.id)) for d in docs]
+        if checkpoint:
+            checkpoint()
         data = SnapshotData(docs, files, chunks, vectors, info, learn(d.text for d in docs), profiles)
         generation = self._store.write(data, bm25, store, parent)
         self._store.publish(generation)
@@ -527,9 +642,15 @@ class Library:
             return None
 
     def _vectors_for(
-        self, live: _Live | None, chunks: list[Chunk], progress: ProgressCallback | None
+        self,
+        live: _Live | None,
+        chunks: list[Chunk],
+        progress: ProgressCallback | None,
+        ahead: dict[str, Vectors],
+        checkpoint: Checkpoint | None,
     ) -> tuple[Vectors, int]:
-        """Vectors of `chunks`, re-using stored ones by text hash (like simonw/llm's content_hash)."""
+        """Vectors of `chunks`, re-using stored ones by text hash (like simonw/llm's content_hash) and those
+        embedded ahead; a text that repeats is embedded once. Returns them and how many texts were embedded."""
         embedder = self.embedder()
         known: dict[str, int] = {}
         old: Vectors | None = None
@@ -538,15 +659,21 @@ class Library:
             known = {text_key(c): i for i, c in enumerate(live.chunks)}
         keys = [text_key(c) for c in chunks]
         out = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-        missing = [i for i, key in enumerate(keys) if old is None or key not in known]
-        if old is not None:
-            for i, key in enumerate(keys):
-                if key in known:
-                    out[i] = old[known[key]]
-        batch = max(1, self.settings.embedding.batch_size)
-        for start in range(0, len(missing), batch):
-            rows = missing[start : start + batch]
-            out[rows] = embedder.embed([embed_text(chunks[i]) for i in rows], "passage")
+        missing: dict[str, list[int]] = {}
+        for i, key in enumerate(keys):
+            if key in ahead:
+                out[i] = ahead[key]
+            elif old is not None and key in known:
+                out[i] = old[known[key]]
+            else:
+                missing.setdefault(key, []).append(i)
+        done = 0
+        for group, vectors in self._embed_once(
+            chunks, missing, self.settings.embedding.batch_size, checkpoint
+        ):
+            for key, vector in zip(group, vectors, strict=True):
+                out[missing[key]] = vector
+            done += len(group)
             if progress:
-                progress(IngestProgress("embed", min(start + batch, len(missing)), len(missing)))
+                progress(IngestProgress("embed", done, len(missing)))
         return out, len(missing)

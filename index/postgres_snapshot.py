@@ -309,6 +309,15 @@ class PostgresSnapshotStore:
         generation = self.current_generation()
         return None if generation is None else self.open(generation)
 
+    def current_counts(self) -> dict[str, int] | None:
+        """The published generation's counts, in one query (the pointer and its row together, so never
+        those of a generation collected in between)."""
+        with self.connection() as conn:
+            row = conn.execute(
+                "SELECT g.counts::text FROM index_current c JOIN index_generations g ON g.id = c.generation"
+            ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
     def recorded_files(self) -> list[FileState]:
         """File records of the live generation, else of the newest one (for `rebuild`)."""
         with self.connection() as conn:
@@ -324,7 +333,7 @@ class PostgresSnapshotStore:
 
     # -- writing -----------------------------------------------------------------------------------------
 
-    def writing(self) -> AbstractContextManager[None]:
+    def writing(self) -> AbstractContextManager[object]:
         timeout = self.settings.index.lock_timeout_s
         message = (
             "Chỉ mục đang được một tiến trình khác cập nhật (khoá PostgreSQL); "

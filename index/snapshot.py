@@ -299,6 +299,22 @@ class SnapshotStore:
             raise IndexCorruptError(f"CURRENT trỏ tới {folder.name} nhưng thư mục không còn. {REBUILD_HINT}")
         return Generation(folder)
 
+    def current_counts(self) -> dict[str, int] | None:
+        """The live generation's counts (documents, chunks, vectors) from its manifest alone, None without an
+        index; read without the writer lock."""
+        attempts = 0
+        while True:
+            attempts += 1
+            generation = self.current_generation()
+            if generation is None:
+                return None
+            try:
+                return dict(self.open(generation).manifest.counts)
+            except IndexCorruptError:
+                # A writer may have published and collected `generation` since CURRENT was read.
+                if attempts >= 3 or self.current_generation() == generation:
+                    raise
+
     def open_current(self) -> Generation | None:
         generation = self.current_generation()
         return None if generation is None else self.open(generation)

@@ -7,6 +7,7 @@ the end of the previous one (about `overlap_words`), so a fact split across the 
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -117,6 +118,17 @@ def _units(text: str, settings: ChunkSettings) -> list[_Unit]:
 def _pack(units: list[_Unit], settings: ChunkSettings) -> list[tuple[int, int]]:
     """Unit index ranges [first, last) of each chunk."""
     target = min(settings.target_words, settings.max_words)
+    # Where each unit's paragraph ends, and running word counts: a long paragraph (thousands of sentences)
+    # is then packed in linear time instead of being summed again at every unit.
+    paragraph_end = [0] * len(units)
+    end = len(units)
+    for i in range(len(units) - 1, -1, -1):
+        if i + 1 < len(units) and units[i + 1].paragraph != units[i].paragraph:
+            end = i + 1
+        paragraph_end[i] = end
+    before = [0]
+    for unit in units:
+        before.append(before[-1] + unit.words)
     ranges: list[tuple[int, int]] = []
     first = 0
     while first < len(units):
@@ -124,14 +136,11 @@ def _pack(units: list[_Unit], settings: ChunkSettings) -> list[tuple[int, int]]:
         last = first
         while last < len(units):
             unit = units[last]
-            paragraph_end = last
-            while paragraph_end < len(units) and units[paragraph_end].paragraph == unit.paragraph:
-                paragraph_end += 1
             starts_paragraph = last == 0 or units[last - 1].paragraph != unit.paragraph
-            rest_of_paragraph = sum(u.words for u in units[last:paragraph_end])
+            rest_of_paragraph = before[paragraph_end[last]] - before[last]
             if starts_paragraph and words + rest_of_paragraph <= target:
                 words += rest_of_paragraph
-                last = paragraph_end
+                last = paragraph_end[last]
                 continue
             # The paragraph does not fit: stop at the paragraph edge when the chunk is already substantial.
             if starts_paragraph and words >= target // 2:
@@ -156,8 +165,8 @@ def _pack(units: list[_Unit], settings: ChunkSettings) -> list[tuple[int, int]]:
     # A short tail reads better as the end of the previous chunk than as a chunk of its own.
     if len(ranges) >= 2:
         (prev_first, _), (tail_first, tail_last) = ranges[-2], ranges[-1]
-        tail_words = sum(u.words for u in units[tail_first:tail_last])
-        merged_words = sum(u.words for u in units[prev_first:tail_last])
+        tail_words = before[tail_last] - before[tail_first]
+        merged_words = before[tail_last] - before[prev_first]
         if tail_words < target // 3 and merged_words <= settings.max_words:
             ranges[-2:] = [(prev_first, tail_last)]
     return ranges
@@ -174,12 +183,8 @@ def _overlap_start(units: list[_Unit], first: int, last: int, overlap_words: int
 
 def _heading_for(units: list[_Unit], first: int, headings: list[tuple[int, str]]) -> str | None:
     offset = units[first].start
-    current: str | None = None
-    for start, heading in headings:
-        if start > offset:
-            break
-        current = heading
-    return current
+    at = bisect.bisect_right(headings, offset, key=lambda h: h[0])
+    return headings[at - 1][1] if at else None
 
 
 def chunk_id(doc_id: str, ordinal: int) -> str:

@@ -97,17 +97,14 @@ def discover(paths: Sequence[Path]) -> list[SourceFile]:
     return discover_all(paths).files
 
 
-def _read(path: Path, source: str) -> bytes:
+def read_file(path: Path, source: str) -> bytes:
+    """The bytes of a file, or IngestError (a folder, too large, unreadable)."""
     try:
         if path.is_dir():
             raise IngestError("unreadable", source, "đây là một thư mục, không phải tệp")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise IngestError(
-                "too_large",
-                source,
-                f"tệp {size // (1024 * 1024)} MB vượt giới hạn {MAX_FILE_BYTES // (1024 * 1024)} MB",
-            )
+            raise _too_large(source, size)
         return path.read_bytes()
     except PermissionError as exc:
         raise IngestError("unreadable", source, "không có quyền đọc tệp") from exc
@@ -117,12 +114,28 @@ def _read(path: Path, source: str) -> bytes:
         ) from exc
 
 
+def _too_large(source: str, size: int) -> IngestError:
+    return IngestError(
+        "too_large",
+        source,
+        f"tệp {size // (1024 * 1024)} MB vượt giới hạn {MAX_FILE_BYTES // (1024 * 1024)} MB",
+    )
+
+
 def load_document(path: Path, source: str) -> Document:
     """Read, decode, clean and normalise one file; raises IngestError with a stable code on bad input."""
-    raw = _read(path, source)
+    return document_from_bytes(read_file(path, source), source, path)
+
+
+def document_from_bytes(raw: bytes, source: str, path: Path | None = None) -> Document:
+    """The Document a file's bytes become; the format comes from the extension of `path`, or of `source`
+    without a path. Used on uploads before they are stored, to know what they will cost."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise _too_large(source, len(raw))
     if not raw.strip():
         raise IngestError("empty", source, "tệp rỗng hoặc chỉ có khoảng trắng")
-    extracted = extract(raw, path.suffix, source)
+    suffix = path.suffix if path is not None else Path(source).suffix
+    extracted = extract(raw, suffix, source)
     paragraphs = split_paragraphs(normalize(extracted.text))
     cleaned = clean_paragraphs(paragraphs)
     if not cleaned.paragraphs:
@@ -135,12 +148,13 @@ def load_document(path: Path, source: str) -> Document:
         fallback=Path(source).stem,
     )
     marker_free = paragraphs[1:] if cleaned.date_marker else paragraphs
+    stored = "" if path is None else str(path.resolve()) if path.exists() else str(path)
     return Document(
         id=source,
         title=title,
         date=find_date(marker_free, cleaned.date_marker),
         content_hash=hashlib.sha256(raw).hexdigest(),
         text=text,
-        path=str(path.resolve()) if path.exists() else str(path),
+        path=stored,
         file_type=extracted.file_type,
     )

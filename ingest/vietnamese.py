@@ -5,6 +5,8 @@
 - `fold`: lowercase without diacritics (`đ` -> `d`), for questions typed without accents.
 - `syllables`: the word-character runs of a text; Vietnamese words are space-separated syllables, and word
   segmenters break on unaccented text, so retrieval works on syllables and syllable bigrams.
+- `strip_invisible`: a typed question without the characters that show nothing (zero-width spaces, joiners,
+  BOM, bidi marks, fillers), so a question made only of them counts as empty.
 """
 
 from __future__ import annotations
@@ -19,6 +21,23 @@ _SYLLABLE = re.compile(r"\w+", re.UNICODE)
 # Old-style placement (hòa, khỏe, thủy) is the one most news and legal text use: in an open syllable
 # ending in oa/oe/uy the mark sits on the first vowel; with a final consonant (hoàng) both styles agree.
 _OPEN_PAIR = re.compile(r"^([^aeiouy]*)(o[ae]|uy)$")
+
+
+# Letters and symbols that render as nothing but are not in the format category (Cf): Hangul fillers and the
+# blank Braille pattern, used to make "empty" text look non-empty.
+_BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def strip_invisible(text: str) -> str:
+    """`text` without invisible characters: format characters (Cf: U+200B zero-width space, U+200C/D joiners,
+    U+2060 word joiner, U+FEFF BOM, U+00AD soft hyphen, bidi marks), control characters other than tab and
+    line breaks, and blank glyphs. Vietnamese needs none of them."""
+    return "".join(
+        ch
+        for ch in text
+        if ch in "\t\n\r"
+        or (unicodedata.category(ch) not in ("Cf", "Cc", "Cs", "Co") and ch not in _BLANK_GLYPHS)
+    )
 
 
 def _base_letters(decomposed: str) -> str:

@@ -212,9 +212,68 @@ class ServerSettings(BaseModel):
     )
     max_question_chars: int = Field(default=2000, ge=10)
     queue_size: int = Field(default=8, ge=1, description="Generation requests that may wait for the model.")
+    max_upload_files: int = Field(default=1000, ge=1, description="Files in one upload request.")
     require_auth: bool = True
+    auth_failures_per_minute: int = Field(
+        default=30, ge=1, description="Requests with a missing or wrong key, per client address, before 429."
+    )
+    log_queries: bool = Field(
+        default=False,
+        description="Write query strings to the access log (debugging only: questions may hold personal data).",
+    )
+    write_wait_s: float = Field(
+        default=30.0, gt=0, description="How long a delete waits for a running index write before 503."
+    )
+    graceful_shutdown_s: int = Field(
+        default=3,
+        ge=1,
+        description="On SIGTERM, how long open requests (streams) may finish before they are cut.",
+    )
     demo_key: str = Field(
         default="", description="API key written into the demo page served at / (demo only)."
+    )
+
+
+class JobSettings(BaseModel):
+    """Uploads through the API are ingest jobs, run one at a time in the background (web/jobs.py)."""
+
+    max_chunks: int = Field(
+        default=5000, ge=1, description="Refuse an upload that makes more chunks than this."
+    )
+    max_minutes: float = Field(
+        default=30.0, gt=0, description="Refuse an upload whose estimated ingest time is longer than this."
+    )
+    chunks_per_second: float = Field(
+        default=3.0,
+        gt=0,
+        description="Embedding speed assumed until a job has measured it (one core: about 3).",
+    )
+    yield_to_answers: bool = Field(
+        default=True, description="Pause a job's embedding while an answer is being generated."
+    )
+    nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="CPU priority the worker thread gives up (Linux: its nice value is raised by this), so "
+        "searches and answers get the cores first when they are scarce.",
+    )
+    batch_size: int = Field(
+        default=4, ge=1, description="Chunks embedded between two checks (answers waiting, cancel, shutdown)."
+    )
+    max_queued: int = Field(default=20, ge=1, description="Jobs that may wait; more uploads get 503.")
+    lease_s: float = Field(
+        default=30.0,
+        ge=2.0,
+        description="The worker's hold on the queue lapses this long after its last renewal.",
+    )
+    poll_s: float = Field(
+        default=1.0, gt=0, description="How often an idle worker looks for jobs in the database."
+    )
+    max_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="A job interrupted this many times (crashes) fails instead of running again.",
     )
 
 
@@ -232,6 +291,7 @@ class Settings(BaseSettings):
     chunking: ChunkSettings = Field(default_factory=ChunkSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
 

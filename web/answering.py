@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.events import AnswerEvent, CitationsEvent, DoneEvent, ErrorEvent, TokenEvent
 from assistant.llm.base import ChatMessage, ChatModelError
+from ingest.vietnamese import strip_invisible
 from troly.errors import TrolyError
 from troly.records import Answer
 from web.auth import Principal
@@ -44,7 +45,7 @@ _RETRY_LATER = {
     "database_unavailable",
     "schema_mismatch",
 }
-_BAD_QUESTION = {"bad_question", "empty_query"}
+_BAD_QUESTION = {"bad_question", "empty_question"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,17 @@ class Question:
     history: tuple[ChatMessage, ...]
     conversation_id: str | None
     principal: Principal
+
+
+def check_question(text: str, limit: int, noun: str = "Câu hỏi") -> str:
+    """The question as it is answered or searched: NFC, without invisible characters (zero-width spaces,
+    joiners, BOM, bidi marks), trimmed. 422 `empty_question` when nothing is left, 413 when over `limit`."""
+    text = strip_invisible(unicodedata.normalize("NFC", text)).strip()
+    if not text:
+        raise ApiError(422, "empty_question", f"{noun} không được để trống.")
+    if len(text) > limit:
+        raise too_large("question_too_long", f"{noun} quá dài (tối đa {limit} ký tự).")
+    return text
 
 
 def error_from_event(event: ErrorEvent) -> ApiError:
@@ -74,13 +86,7 @@ class AskFlow:
         self._services = services
 
     def check_question(self, text: str) -> str:
-        text = unicodedata.normalize("NFC", text).strip()
-        if not text:
-            raise ApiError(422, "empty_question", "Câu hỏi không được để trống.")
-        limit = self._services.settings.server.max_question_chars
-        if len(text) > limit:
-            raise too_large("question_too_long", f"Câu hỏi quá dài (tối đa {limit} ký tự).")
-        return text
+        return check_question(text, self._services.settings.server.max_question_chars)
 
     def prepare(self, principal: Principal, text: str, conversation_id: str | None) -> Question:
         """A checked question with the history of its conversation (a new conversation when None)."""

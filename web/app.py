@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,8 +15,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from troly.settings import Settings
+from web.access_log import AccessLog
 from web.errors import ApiError, error_body, install_handlers
-from web.routers import ask, documents, feedback, health, openai_compat, profiles, search
+from web.routers import ask, documents, feedback, health, jobs, openai_compat, profiles, search
 from web.services import Services
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -81,7 +81,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        threading.Thread(target=app_services.warm_up, name="troly-warm-up", daemon=True).start()
+        app_services.start()
         yield
         if owned:
             app_services.close()
@@ -91,16 +91,17 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         description="Trợ lý hỏi đáp tài liệu tiếng Việt có trích dẫn nguồn.",
         version="0.1.0",
         lifespan=lifespan,
+        form_limits={"max_files": settings.server.max_upload_files},
     )
     app.state.services = app_services
-    install_handlers(app)
+    install_handlers(app, max_upload_files=settings.server.max_upload_files)
 
     async def on_too_large(_: object, exc: Exception) -> JSONResponse:
         assert isinstance(exc, PayloadTooLarge)
         return JSONResponse(error_body(exc.code, exc.message), status_code=413)
 
     app.add_exception_handler(PayloadTooLarge, on_too_large)
-    for module in (health, ask, search, documents, profiles, feedback, openai_compat):
+    for module in (health, ask, search, documents, profiles, jobs, feedback, openai_compat):
         app.include_router(module.router)
     _mount_static(app, settings.server.demo_key)
     app.add_middleware(BodyLimit, upload_limit=settings.server.max_upload_mb << 20)
@@ -110,8 +111,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             allow_origins=settings.server.cors_origins,
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
-            expose_headers=["Retry-After"],
+            expose_headers=["Retry-After", "Location"],
         )
+    app.add_middleware(AccessLog, log_queries=settings.server.log_queries)
     return app
 
 

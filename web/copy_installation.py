@@ -1,19 +1,23 @@
 """`troly db copy --to URL`: an installation on one machine moved into an empty PostgreSQL database.
 
 The SQLite state (web/db.py): every row of every table, ids kept (audit entries and feedback name their key
-and answer by id), in one transaction, the sequences continuing after the copied ids. The index: its live
-generation (index/copy_index.py). The uploaded files: to the shared folder replicas will read.
+and answer by id), in one transaction, the sequences continuing after the copied ids; the ingest jobs too
+(their lease is not state: the first replica's worker takes it). The index: its live generation
+(index/copy_index.py). The uploaded files: to the shared folder replicas will read, with the staged files of
+the jobs that have not finished.
 """
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from troly.errors import TrolyError
 from troly.settings import Settings
+from web.uploads import JOBS_FOLDER
 
 # Table -> columns, in an order that satisfies the foreign keys; which columns hold booleans and JSON.
 TABLES: dict[str, tuple[str, ...]] = {
@@ -26,13 +30,23 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
     "feedback": ("id", "answer_id", "key_id", "rating", "comment", "created_at"),
     "audit": ("id", "at", "key_id", "action", "detail"),
+    "ingest_jobs": (
+        "seq", "id", "key_id", "state", "files", "estimate_s", "rate", "error", "cancel_requested", "attempts",
+        "worker", "created_at", "started_at", "updated_at", "finished_at",
+    ),
 }  # fmt: skip
-_BOOLEANS = {"admin", "refused"}
-_SERIAL = ("api_keys", "messages", "feedback", "audit")
+_BOOLEANS = {"admin", "refused", "cancel_requested"}
+# Table -> its serial column, whose sequence continues after the copied ids.
+_SERIAL = {"api_keys": "id", "messages": "id", "feedback": "id", "audit": "id", "ingest_jobs": "seq"}
 
 
 def _rows(source: sqlite3.Connection, table: str) -> list[tuple[Any, ...]]:
     columns = TABLES[table]
+    if (
+        source.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+        is None
+    ):
+        return []  # a store made before that table existed (ingest_jobs came with upload jobs)
     rows = source.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid").fetchall()
     flags = [c in _BOOLEANS for c in columns]
     return [
@@ -63,22 +77,24 @@ def copy_state(sqlite_path: Path, conn: Any) -> dict[str, int]:
             counts[table] = len(rows)
     finally:
         source.close()
-    for table in _SERIAL:
+    for table, serial in _SERIAL.items():
         conn.execute(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) FROM {table}"
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{serial}'), coalesce(max({serial}), 0) + 1, false) "
+            f"FROM {table}"
         )
     return counts
 
 
-def copy_uploads(old: Path, new: Path) -> int:
+def copy_uploads(old: Path, new: Path, jobs: Collection[str] = ()) -> int:
     """Copy the uploaded files (not the hidden staging and backup files) to the shared folder, keeping their
-    times, so that the index sees them as the files it recorded. Refuses to overwrite a different file."""
+    times, so that the index sees them as the files it recorded; and the staged files of the unfinished
+    `jobs`, so that they run on the replicas. Refuses to overwrite a different file."""
     if not old.is_dir() or old.resolve() == new.resolve():
         return 0
     copied = 0
     for path in sorted(old.rglob("*")):
         relative = path.relative_to(old)
-        if not path.is_file() or any(part.startswith(".") for part in relative.parts):
+        if not path.is_file() or not _copied(relative, jobs):
             continue
         target = new / relative
         if target.exists() and target.read_bytes() != path.read_bytes():
@@ -89,6 +105,31 @@ def copy_uploads(old: Path, new: Path) -> int:
         shutil.copy2(path, target)
         copied += 1
     return copied
+
+
+def _copied(relative: Path, jobs: Collection[str]) -> bool:
+    parts = relative.parts
+    if len(parts) == 3 and parts[0] == JOBS_FOLDER and parts[1] in jobs:
+        return True
+    return not any(part.startswith(".") for part in parts)
+
+
+def unfinished_jobs(sqlite_path: Path) -> list[str]:
+    """Ids of the queued and running jobs of a SQLite store (their staged files are still needed)."""
+    if not sqlite_path.is_file():
+        return []
+    source = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
+    try:
+        return [
+            row[0]
+            for row in source.execute(
+                "SELECT id FROM ingest_jobs WHERE state IN ('queued', 'running')"
+            ).fetchall()
+        ]
+    except sqlite3.OperationalError:  # no ingest_jobs table: a store made before upload jobs
+        return []
+    finally:
+        source.close()
 
 
 def copy_installation(settings: Settings, target_url: str, uploads_dir: Path | None = None) -> dict[str, int]:
@@ -120,7 +161,9 @@ def copy_installation(settings: Settings, target_url: str, uploads_dir: Path | N
         counts: dict[str, int] = {}
         moved = None
         if uploads_dir is not None:
-            counts["uploads"] = copy_uploads(settings.uploads_dir, uploads_dir)
+            counts["uploads"] = copy_uploads(
+                settings.uploads_dir, uploads_dir, unfinished_jobs(settings.db_path)
+            )
             moved = (settings.uploads_dir, uploads_dir)
         counts.update(copy_index(settings, target, moved))
         try:

@@ -1,4 +1,5 @@
-"""SQLite store of API keys (hashed), conversations, answers, feedback and the audit log.
+"""SQLite store of API keys (hashed), conversations, answers, feedback, the audit log, and the ingest job
+queue with the lease that lets one worker at a time run it (web/jobs.py).
 
 One connection shared behind a lock: writes are tiny and WAL lets other processes (`troly keys`) read
 while the server writes.
@@ -11,6 +12,7 @@ import json
 import secrets
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -78,7 +80,45 @@ CREATE TABLE IF NOT EXISTS audit (
     action TEXT NOT NULL,
     detail TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS ingest_jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    key_id INTEGER,
+    state TEXT NOT NULL,
+    files TEXT NOT NULL,
+    estimate_s REAL NOT NULL DEFAULT 0,
+    rate REAL,
+    error TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    worker TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    updated_at TEXT,
+    finished_at TEXT
+);
+CREATE INDEX IF NOT EXISTS ingest_jobs_by_state ON ingest_jobs(state, seq);
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
 """
+# Columns of ingest_jobs a worker updates (update_job builds its SET clause from these names only).
+JOB_FIELDS = frozenset(
+    {
+        "state",
+        "files",
+        "rate",
+        "error",
+        "cancel_requested",
+        "attempts",
+        "worker",
+        "started_at",
+        "updated_at",
+        "finished_at",
+    }
+)
 
 
 class ApiKey(BaseModel):
@@ -104,6 +144,11 @@ def new_token() -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def iso(value: datetime | None) -> str | None:
+    """A time as this store writes it (UTC, to the second): what every state store returns."""
+    return None if value is None else value.astimezone(UTC).isoformat(timespec="seconds")
 
 
 class Database:
@@ -245,6 +290,11 @@ class Database:
     def answer_exists(self, answer_id: str) -> bool:
         return bool(self._query("SELECT 1 FROM answers WHERE id = ?", (answer_id,)))
 
+    def answer_owner(self, answer_id: str) -> tuple[bool, int | None]:
+        """(exists, key id that asked)."""
+        rows = self._query("SELECT key_id FROM answers WHERE id = ?", (answer_id,))
+        return (True, rows[0]["key_id"]) if rows else (False, None)
+
     def add_feedback(
         self, answer_id: str, rating: Literal["up", "down"], comment: str | None, *, key_id: int | None
     ) -> int:
@@ -278,6 +328,107 @@ class Database:
                 (action, limit),
             )
         return [dict(row) for row in rows]
+
+    # Ingest jobs: `seq` orders the queue; `files` is the JSON list of per-file records (web/jobs.py).
+
+    def insert_job(self, job_id: str, key_id: int | None, state: str, files: str, estimate_s: float) -> None:
+        now = _now()
+        finished = now if state not in ("queued", "running") else None
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO ingest_jobs(id, key_id, state, files, estimate_s, created_at, updated_at,"
+                " finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (job_id, key_id, state, files, estimate_s, now, now, finished),
+            )
+
+    def get_job(self, job_id: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT * FROM ingest_jobs WHERE id = ?", (job_id,))
+        return dict(rows[0]) if rows else None
+
+    def list_jobs(self, states: Sequence[str] = (), limit: int = 100) -> list[dict[str, Any]]:
+        """Jobs in these states in queue order (oldest first); with no states, the newest `limit` first."""
+        if not states:
+            rows = self._query("SELECT * FROM ingest_jobs ORDER BY seq DESC LIMIT ?", (limit,))
+        else:
+            marks = ", ".join("?" for _ in states)
+            rows = self._query(
+                f"SELECT * FROM ingest_jobs WHERE state IN ({marks}) ORDER BY seq LIMIT ?", (*states, limit)
+            )
+        return [dict(row) for row in rows]
+
+    def claim_job(self, worker: str) -> dict[str, Any] | None:
+        """The oldest queued job, now running for `worker`; None when the queue is empty."""
+        now = _now()
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT id FROM ingest_jobs WHERE state = 'queued' ORDER BY seq LIMIT 1"
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute(
+                "UPDATE ingest_jobs SET state = 'running', worker = ?, started_at = ?, updated_at = ?,"
+                " attempts = attempts + 1 WHERE id = ? AND state = 'queued'",
+                (worker, now, now, row["id"]),
+            )
+            claimed = conn.execute("SELECT * FROM ingest_jobs WHERE id = ?", (row["id"],)).fetchone()
+        return dict(claimed)
+
+    def update_job(self, job_id: str, *, running_as: str | None = None, **fields: Any) -> bool:
+        """Set `fields` (columns of `JOB_FIELDS`); with `running_as`, only while that worker runs the job.
+        False when no row was changed."""
+        unknown = set(fields) - JOB_FIELDS
+        if unknown:
+            raise ValueError(f"not job columns: {sorted(unknown)}")
+        fields.setdefault("updated_at", _now())
+        sets = ", ".join(f"{name} = ?" for name in fields)
+        guard, params = ("", [job_id]) if running_as is None else (" AND worker = ?", [job_id, running_as])
+        with self._tx() as conn:
+            cur = conn.execute(
+                f"UPDATE ingest_jobs SET {sets} WHERE id = ?{guard}", [*fields.values(), *params]
+            )
+        return cur.rowcount > 0
+
+    def cancel_job(self, job_id: str) -> str | None:
+        """A queued job is cancelled at once; a running one is asked to stop (its worker finishes it).
+        Returns the job's state afterwards, None for an unknown job."""
+        now = _now()
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE ingest_jobs SET state = 'cancelled', finished_at = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'queued'",
+                (now, now, job_id),
+            )
+            conn.execute(
+                "UPDATE ingest_jobs SET cancel_requested = 1, updated_at = ? WHERE id = ? AND state = 'running'",
+                (now, job_id),
+            )
+            row = conn.execute("SELECT state FROM ingest_jobs WHERE id = ?", (job_id,)).fetchone()
+        return None if row is None else str(row["state"])
+
+    def last_job_rate(self) -> float | None:
+        """Embedding speed (chunks/s) the most recent job measured."""
+        rows = self._query("SELECT rate FROM ingest_jobs WHERE rate IS NOT NULL ORDER BY seq DESC LIMIT 1")
+        return float(rows[0]["rate"]) if rows else None
+
+    # Leases: one holder at a time among the processes sharing this database (the ingest worker's queue).
+
+    def hold_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        """Take the lease, or renew it when `holder` has it; True when `holder` holds it for `ttl_s` more
+        seconds. Another holder's lease is taken only once it has expired."""
+        now = time.time()
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO leases(name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE"
+                " SET holder = excluded.holder, expires_at = excluded.expires_at"
+                " WHERE leases.holder = excluded.holder OR leases.expires_at < ?",
+                (name, holder, now + ttl_s, now),
+            )
+            row = conn.execute("SELECT holder FROM leases WHERE name = ?", (name,)).fetchone()
+        return row is not None and row["holder"] == holder
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self._tx() as conn:
+            conn.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
 
 
 def _key(row: sqlite3.Row) -> ApiKey:

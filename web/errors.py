@@ -50,6 +50,15 @@ def rate_limited(retry_after_s: int) -> ApiError:
     )
 
 
+def too_many_files(limit: int) -> ApiError:
+    count = f"{limit:,}".replace(",", ".")
+    return ApiError(
+        413,
+        "too_many_files",
+        f"Quá nhiều tệp trong một lần tải lên: tối đa {count} tệp (TROLY_SERVER__MAX_UPLOAD_FILES).",
+    )
+
+
 def queue_full(retry_after_s: int) -> ApiError:
     return ApiError(
         503,
@@ -75,9 +84,15 @@ _UNAVAILABLE_CODES = {
 }
 
 
+# Codes of other stages that mean "the question is wrong", answered like the API's own check (422).
+_UNPROCESSABLE_CODES = {"empty_question"}
+
+
 def status_for(error: TrolyError) -> int:
     if isinstance(error, ApiError):
         return error.status
+    if error.code in _UNPROCESSABLE_CODES:
+        return 422
     return 503 if error.code in _UNAVAILABLE_CODES else 400
 
 
@@ -99,7 +114,10 @@ _HTTP_CODES = {
 }
 
 
-def install_handlers(app: FastAPI) -> None:
+def install_handlers(app: FastAPI, *, max_upload_files: int = 1000) -> None:
+    """The JSON error shape for every error; `max_upload_files` is the form parser's file limit, named when
+    an upload passes it."""
+
     async def on_troly(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, TrolyError)
         return error_response(exc)
@@ -112,6 +130,9 @@ def install_handlers(app: FastAPI) -> None:
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        # Starlette's multipart parser stops at the file limit with a 400 and an English sentence.
+        if exc.status_code == 400 and str(exc.detail).startswith("Too many files"):
+            return error_response(too_many_files(max_upload_files))
         code, message = _HTTP_CODES.get(exc.status_code, ("http_error", "Yêu cầu không thể xử lý."))
         return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 

@@ -3,8 +3,9 @@
 The same records and answers as the SQLite store (web/db.py), so the API cannot tell them apart: ids are the
 same kind, times the same ISO strings. Each method is one transaction on a pooled connection: a connection lost
 mid-request rolls back (no answer without its messages) and surfaces as DatabaseUnavailableError (503). Rate
-limits are a sliding minute counted in PostgreSQL (`troly_rate_hit`, one round trip), so a key's limit holds
-across replicas; the write lock around uploads and deletes is an advisory lock.
+limits are a sliding minute counted in PostgreSQL (`troly_rate_hit`, one round trip), so a key's limit and an
+address's failed authentications hold across replicas; the write lock around index writes (a job's final
+write, a delete) is an advisory lock; the ingest job queue and its lease are tables (web/postgres_jobs.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from assistant.llm.base import ChatMessage
@@ -20,15 +20,11 @@ from troly.errors import TrolyError
 from troly.postgres.connection import AdvisoryLock, PostgresClient
 from troly.records import Answer
 from troly.settings import DatabaseSettings
-from web.db import KEY_PREFIX, ApiKey, hash_token, new_token
+from web.db import KEY_PREFIX, ApiKey, hash_token, iso, new_token
+from web.postgres_jobs import PostgresJobs
 from web.ratelimit import WINDOW_S
 
 UPLOADS_LOCK = "troly:uploads"
-
-
-def iso(value: datetime | None) -> str | None:
-    """As the SQLite store writes times: UTC, to the second."""
-    return None if value is None else value.astimezone(UTC).isoformat(timespec="seconds")
 
 
 class PostgresRateLimiter:
@@ -45,11 +41,13 @@ class PostgresRateLimiter:
         return None if wait is None else max(1, math.ceil(float(wait)))
 
 
-class PostgresStore:
+class PostgresStore(PostgresJobs):
+    """`web.store.StateStore` on PostgreSQL; the ingest jobs and their lease come from `PostgresJobs`."""
+
     shared = True
 
     def __init__(self, settings: DatabaseSettings) -> None:
-        self._client = PostgresClient(settings, name="state")
+        super().__init__(PostgresClient(settings, name="state"))
 
     def close(self) -> None:
         self._client.close()
@@ -167,6 +165,11 @@ class PostgresStore:
     def answer_exists(self, answer_id: str) -> bool:
         with self._client.connection() as conn:
             return conn.execute("SELECT 1 FROM answers WHERE id = %s", (answer_id,)).fetchone() is not None
+
+    def answer_owner(self, answer_id: str) -> tuple[bool, int | None]:
+        with self._client.connection() as conn:
+            row = conn.execute("SELECT key_id FROM answers WHERE id = %s", (answer_id,)).fetchone()
+        return (True, row[0]) if row is not None else (False, None)
 
     def add_feedback(
         self, answer_id: str, rating: Literal["up", "down"], comment: str | None, *, key_id: int | None

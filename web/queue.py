@@ -3,6 +3,8 @@
 Generation is blocking CPU work, so it runs on a single worker thread; events cross to the event loop
 through an asyncio queue. A job is admitted (or refused with 503) before the response starts, and the
 worker releases its slot however the job ends, even when the client never reads the stream.
+The thread is a daemon and `shutdown` cancels every job, so a server told to stop (SIGTERM) never waits
+for an answer to be written out; `busy` tells the ingest worker to leave the cores to generation.
 """
 
 from __future__ import annotations
@@ -10,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import queue
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from web.errors import queue_full
+from web.errors import ApiError, queue_full
 
 T = TypeVar("T")
 
@@ -58,11 +60,19 @@ class GenerationQueue:
         self._pending = 0
         self._lock = threading.Lock()
         self._mean_s = _FIRST_GUESS_S
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="troly-generate")
+        self._work: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._cancels: set[threading.Event] = set()
+        self._closed = False
+        self._thread: threading.Thread | None = None
 
     @property
     def pending(self) -> int:
         return self._pending
+
+    @property
+    def busy(self) -> bool:
+        """An answer is being generated or waits for the model."""
+        return self._pending > 0
 
     def retry_after(self) -> int:
         return max(1, math.ceil(self._mean_s * self._pending))
@@ -70,11 +80,22 @@ class GenerationQueue:
     def submit(self, produce: Callable[[], Iterator[T]]) -> Job[T]:
         """Start `produce` on the generation thread; raises ApiError 503 (queue_full) when full."""
         with self._lock:
+            if self._closed:
+                raise ApiError(
+                    503,
+                    "shutting_down",
+                    "Máy chủ đang dừng. Vui lòng thử lại sau.",
+                    headers={"Retry-After": "10"},
+                )
             if self._pending >= self.capacity:
                 raise queue_full(self.retry_after())
             self._pending += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="troly-generate", daemon=True)
+                self._thread.start()
         loop = asyncio.get_running_loop()
         job: Job[T] = Job(asyncio.Queue())
+        self._cancels.add(job._cancel)
 
         def post(message: T | _Failed | _End) -> None:
             with contextlib.suppress(RuntimeError):  # the loop closed at shutdown: nobody is listening
@@ -92,15 +113,16 @@ class GenerationQueue:
             except BaseException as exc:
                 post(_Failed(exc))
             finally:
+                self._cancels.discard(job._cancel)
                 self._finished(time.monotonic() - started)
                 post(_End())
 
-        try:
-            self._executor.submit(work)
-        except RuntimeError:
-            self._finished(0.0)
-            raise
+        self._work.put(work)
         return job
+
+    def _run(self) -> None:
+        while (work := self._work.get()) is not None:
+            work()
 
     def _finished(self, seconds: float) -> None:
         with self._lock:
@@ -109,4 +131,9 @@ class GenerationQueue:
                 self._mean_s = 0.8 * self._mean_s + 0.2 * seconds
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Cancel every job (the running one stops at its next token, waiting ones never start)."""
+        with self._lock:
+            self._closed = True
+        for cancel in list(self._cancels):
+            cancel.set()
+        self._work.put(None)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from troly.records import Answer, Citation, DocumentProfile, IngestStatus, SearchHit
+from troly.records import Answer, Citation, DocumentProfile, SearchHit
 
 SNIPPET_CHARS = 300
 
@@ -126,16 +126,48 @@ class DocumentList(BaseModel):
     documents: list[DocumentOut]
 
 
-class UploadResult(BaseModel):
+JobState = Literal["queued", "running", "completed", "failed", "cancelled"]
+JobFileStatus = Literal[
+    "queued", "loading", "embedding", "writing", "added", "updated", "skipped", "failed", "cancelled"
+]
+
+
+class JobFile(BaseModel):
     filename: str = Field(description="Tên tệp như người dùng gửi lên.")
     source: str = Field(description="Mã tài liệu (tên tệp đã làm sạch) dùng trong trích dẫn và khi xóa.")
-    status: IngestStatus
-    chunks: int = 0
-    reason: str | None = None
+    status: JobFileStatus = Field(
+        description="queued → loading → embedding → writing, rồi added/updated/skipped/failed (hoặc cancelled)."
+    )
+    bytes: int = 0
+    chunks_total: int = Field(default=0, description="Số đoạn của tệp (đếm khi nhận tệp).")
+    chunks_done: int = Field(default=0, description="Số đoạn đã có vector.")
+    reason: str | None = Field(default=None, description="Lý do khi tệp không nạp được, hoặc ghi chú.")
 
 
-class UploadResponse(BaseModel):
-    results: list[UploadResult]
+class JobOut(BaseModel):
+    """An ingest job: an upload being added to the index in the background, one job at a time, in order."""
+
+    id: str
+    state: JobState = Field(
+        description="queued (chờ), running, completed (xem kết quả từng tệp), failed (lỗi cả việc), cancelled."
+    )
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    position: int | None = Field(default=None, description="Số việc đứng trước việc này trong hàng đợi.")
+    cancel_requested: bool = False
+    chunks_total: int = 0
+    chunks_done: int = 0
+    eta_s: float | None = Field(
+        default=None,
+        description="Ước tính số giây còn lại để tạo vector (kể cả các việc xếp trước); null khi đã xong.",
+    )
+    error: str | None = None
+    files: list[JobFile]
+
+
+class JobList(BaseModel):
+    jobs: list[JobOut]
 
 
 class DeleteResponse(BaseModel):

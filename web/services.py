@@ -4,29 +4,35 @@ The library and the model load lazily (the first request, or the warm-up thread 
 server), so `troly serve` binds its port at once and /readyz tells when answering is possible: ready
 means the warm-up finished without error, i.e. the current index generation was read (an empty index,
 no documents yet, counts as ready; /readyz reports `documents: 0`) and the chat model was loaded
-(llama.cpp: `load()`; a model without `load`, as Ollama: `info().ready`).
+(llama.cpp: `load()`; a model without `load`, as Ollama: `info().ready`). Uploads are ingest jobs run by
+`worker` (web/ingest_worker.py), started with the server; index writes of the API (a job's final write, a
+delete) take `write_lock`, which no probe and no search ever waits on.
 Tests inject fakes through `Services.create(..., library=..., pipeline=..., model=...)`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+from starlette.concurrency import run_in_threadpool
 
 from assistant.events import AnswerEvent
 from assistant.llm.base import ChatMessage, ChatModelError, ModelInfo
 from index.text import TermDocuments
-from troly.records import Chunk, Document, DocumentProfile, IngestOutcome, SearchHit
+from troly.records import Chunk, Document, DocumentProfile, SearchHit
 from troly.settings import Settings
+from web.errors import ApiError
+from web.ingest_worker import IngestWorker, JobLibrary
 from web.queue import GenerationQueue
-from web.store import RateLimit, StateStore, open_store
-from web.uploads import recover_uploads
+from web.store import RateLimit, StateStore, WriteLock, open_store
 
 if TYPE_CHECKING:
     from assistant.pipeline import GenerationOptions
@@ -35,7 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-SHARED_STAGING_GRACE_S = 3600.0
+ADMISSION_SLOTS = 2
 
 
 class DocumentLike(Protocol):
@@ -49,14 +55,10 @@ class DocumentLike(Protocol):
     def content_hash(self) -> str: ...
 
 
-class IngestReportLike(Protocol):
-    @property
-    def outcomes(self) -> Sequence[IngestOutcome]: ...
-
-
-class LibraryLike(Protocol):
-    """The part of `index.library.Library` the API uses. `remove` raises a TrolyError with code
-    `not_found` for an unknown id."""
+class LibraryLike(JobLibrary, Protocol):
+    """The part of `index.library.Library` the API uses (ingest jobs: `JobLibrary`). `remove` raises a
+    TrolyError with code `not_found` for an unknown id; `chunk_count` a TrolyError saying why the bytes
+    cannot be ingested."""
 
     def search(
         self, query: str, k: int | None = None, filters: SearchFilters | None = None
@@ -82,9 +84,9 @@ class LibraryLike(Protocol):
 
     def chunks(self, doc_id: str | None = None) -> Sequence[Chunk]: ...
 
-    def ingest(
-        self, paths: Sequence[Path], prune: bool = False, progress: Any = None
-    ) -> IngestReportLike: ...
+    def document_count(self) -> int: ...
+
+    def chunk_count(self, raw: bytes, source: str) -> int: ...
 
     def remove(self, doc_id: str) -> object: ...
 
@@ -146,11 +148,14 @@ class Services:
     pipeline: Lazy[PipelineLike]
     model_ready: Callable[[], bool]
     limiter: RateLimit
+    auth_failures: RateLimit
     queue: GenerationQueue
+    worker: IngestWorker
     # Loads the chat model (raises when it cannot); run by warm-up.
     load_model: Callable[[], None] = lambda: None
-    # One writer at a time: uploads and deletes rebuild the index snapshot (across replicas on PostgreSQL).
-    write_lock: AbstractContextManager[Any] = field(default_factory=threading.Lock)
+    # One writer at a time: a job's final write and deletes rebuild the index snapshot (across replicas on
+    # PostgreSQL: an advisory lock).
+    write_lock: WriteLock = field(default_factory=threading.Lock)
     # Warm-up state, read by /readyz: set once warm-up has finished, with or without error.
     warmed: threading.Event = field(default_factory=threading.Event)
     index_ready: bool = False
@@ -163,9 +168,9 @@ class Services:
     retry_warm_up_s: float = 10.0
     _warming: threading.Lock = field(default_factory=threading.Lock)
     _last_warm_up: float = float("-inf")
-    _uploads_recovered: bool = False
-    started_at: float = field(default_factory=time.time)
-    """Wall-clock time the services were built (the server's start)."""
+    _admission: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(ADMISSION_SLOTS)
+    )
 
     @classmethod
     def create(
@@ -193,6 +198,8 @@ class Services:
         else:
             pipe, load = _real_pipeline(settings, lib, model)
         store = db or open_store(settings)
+        queue = GenerationQueue(settings.server.queue_size)
+        write_lock = store.write_lock(settings.index.lock_timeout_s)
         return cls(
             settings=settings,
             db=store,
@@ -200,9 +207,11 @@ class Services:
             pipeline=pipe,
             model_ready=model_ready or (lambda: True),
             limiter=store.rate_limiter(settings.server.rate_limit_per_minute),
-            queue=GenerationQueue(settings.server.queue_size),
+            auth_failures=store.rate_limiter(settings.server.auth_failures_per_minute),
+            queue=queue,
+            worker=IngestWorker(settings, store, lib.get, write_lock, answering=lambda: queue.busy),
             load_model=load,
-            write_lock=store.write_lock(settings.index.lock_timeout_s),
+            write_lock=write_lock,
         )
 
     @property
@@ -230,8 +239,6 @@ class Services:
                 errors.append(problem)
         try:
             library = self.library.get()
-            if not self._uploads_recovered:
-                self._recover_uploads(library)
             # Reads CURRENT and the live generation (documents, chunks): a damaged index fails here.
             self.index_documents = len(library.documents())
             self.index_ready = True
@@ -251,24 +258,6 @@ class Services:
             errors.append(f"Không nạp được mô hình: {_message(exc)}")
         self.startup_error = " ".join(errors)
         self.warmed.set()
-
-    def _recover_uploads(self, library: LibraryLike) -> None:
-        """Settle what a crash mid-upload left (see `web.uploads.recover_uploads`); once, and never a reason
-        to refuse readiness: a failure is logged, and the next warm-up (a restart, or a retry after a failed
-        one) tries again."""
-        try:
-            with self.write_lock:
-                # A folder shared by replicas holds the staging files of uploads other replicas are taking
-                # now: only those older than any upload can take are left over from a crash.
-                grace = SHARED_STAGING_GRACE_S if self.db.shared else 0.0
-                recover_uploads(
-                    self.uploads_dir,
-                    lambda name: _indexed_hash(library, name),
-                    staged_before=self.started_at - grace,
-                )
-            self._uploads_recovered = True
-        except Exception as exc:
-            log.warning("warm-up: uploads folder not recovered: %s", exc)
 
     def retry_failed_warm_up(self) -> bool:
         """Start another warm-up in the background when the last one failed and `retry_warm_up_s` has passed
@@ -309,18 +298,19 @@ class Services:
             checks = {"database": not self._database_problem(), **checks}
         return checks
 
-    def readiness_detail(self) -> str:
-        """Why /readyz is not ready, or a note on a ready but empty index (Vietnamese, for operators)."""
+    def readiness_detail(self, documents: int | None = None, checks: dict[str, bool] | None = None) -> str:
+        """Why /readyz is not ready, or a note on a ready but empty index (Vietnamese, for operators);
+        `documents` and `checks` are the count and the checks when the caller has just read them."""
         if not self.warmed.is_set():
             return "Đang khởi động: đang đọc chỉ mục và nạp mô hình."
         if self.startup_error:
             return self.startup_error
-        checks = self.readiness()
+        checks = self.readiness() if checks is None else checks
         if not checks.get("database", True):
             return self.database_error
         if not checks["model"]:
             return "Mô hình chưa sẵn sàng."
-        if self.documents_count() == 0:
+        if (self.documents_count() if documents is None else documents) == 0:
             return "Chỉ mục chưa có tài liệu nào; hãy tải tài liệu lên (POST /v1/documents)."
         return ""
 
@@ -330,26 +320,86 @@ class Services:
         return describe_backend(self.settings)
 
     def documents_count(self) -> int | None:
-        """Documents in the live index now (uploads since warm-up included); None before it was read."""
+        """Documents in the live index now (uploads since warm-up included), from its manifest, without a
+        lock; None before warm-up read the index."""
         if not self.index_ready:
             return None
         try:
-            self.index_documents = len(self.library.get().documents())
+            self.index_documents = self.library.get().document_count()
         except Exception as exc:  # the count read at warm-up stands; search reports the error
             log.warning("readiness: index not readable: %s", exc)
         return self.index_documents
 
-    def close(self) -> None:
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        """Hold `write_lock` for an index write of a request, waiting for it without holding a thread (a job's
+        final write may take a while); 503 index_busy after `server.write_wait_s`. The lock of a shared store
+        (PostgreSQL) is taken and released on a server thread: both are round trips to the database."""
+        remote = self.db.shared
+        if not await _acquire(self.write_lock, self.settings.server.write_wait_s, remote=remote):
+            raise ApiError(
+                503,
+                "index_busy",
+                "Chỉ mục đang được ghi (một lần tải lên đang hoàn tất). Vui lòng thử lại sau ít phút.",
+                headers={"Retry-After": "30"},
+            )
+        try:
+            yield
+        finally:
+            if remote:
+                await run_in_threadpool(self.write_lock.release)
+            else:
+                self.write_lock.release()
+
+    @asynccontextmanager
+    async def admitting(self) -> AsyncIterator[None]:
+        """One of `ADMISSION_SLOTS` for reading, counting and staging an upload: a burst of uploads waits
+        here without threads, rather than filling the thread pool and the GIL the event loop needs."""
+        if not await _acquire(self._admission, self.settings.server.write_wait_s):
+            raise ApiError(
+                503,
+                "busy",
+                "Máy chủ đang nhận nhiều tệp. Vui lòng thử lại sau.",
+                headers={"Retry-After": "10"},
+            )
+        try:
+            yield
+        finally:
+            self._admission.release()
+
+    def start(self) -> None:
+        """Start the background work of a server: warm-up, and the ingest worker."""
+        threading.Thread(target=self.warm_up, name="troly-warm-up", daemon=True).start()
+        self.worker.start()
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Stop the ingest worker (a running job goes back to the queue), cancel answers, close the database
+        (left open when the worker did not stop in time: the process is ending anyway)."""
+        stopped = self.worker.stop(timeout_s)
         self.queue.shutdown()
-        self.db.close()
+        if stopped:
+            self.db.close()
+        else:
+            log.warning("shutdown: the ingest worker did not stop within %.0f s", timeout_s)
         close_library = getattr(self.library.get(), "close", None) if self.library.loaded else None
-        if callable(close_library):  # the PostgreSQL index backend's connection pool
+        if stopped and callable(close_library):  # the PostgreSQL index backend's connection pool
             close_library()
 
 
-def _indexed_hash(library: LibraryLike, name: str) -> str | None:
-    document = library.document(name)
-    return None if document is None else document.content_hash
+async def _acquire(
+    lock: WriteLock | threading.BoundedSemaphore, wait_s: float, *, remote: bool = False
+) -> bool:
+    """Take `lock` from the event loop without blocking it: try, then sleep (10 ms doubling to 200 ms). A
+    `remote` lock (PostgreSQL's advisory lock, shared by replicas) is tried on a server thread: each try may
+    be a round trip to the database."""
+    deadline = time.monotonic() + wait_s
+    delay = 0.01
+    while not (await run_in_threadpool(lock.acquire, False) if remote else lock.acquire(blocking=False)):
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(delay)
+        delay = min(0.2, delay * 2)
+    return True
 
 
 def _lazy(value: T | Lazy[T]) -> Lazy[T]:

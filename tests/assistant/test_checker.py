@@ -30,5 +30,9 @@ def test_the_answer_keeps_the_polarity_of_its_source() -> None:
     negative = "thì phần di sản đó không được chia thừa kế và được giao cho người quản lý"
     assert polarity_agrees("Không được chia thừa kế phần di sản thờ cúng [1].", negative)
     assert not polarity_agrees("Có được chia thừa kế phần di sản thờ cúng [1].", negative)
-    assert not polarity_agrees("Người lao động không được trợ cấp [1].", "Người lao động được trợ cấp thôi việc.")
-    assert polarity_agrees("Người lao động được trợ cấp thôi việc [1].", "Người lao động được trợ cấp thôi việc.")
+    assert not polarity_agrees(
+        "Người lao động không được trợ cấp [1].", "Người lao động được trợ cấp thôi việc."
+    )
+    assert polarity_agrees(
+        "Người lao động được trợ cấp thôi việc [1].", "Người lao động được trợ cấp thôi việc."
+    )

@@ -56,7 +56,7 @@ def test_unchanged_files_are_skipped_without_parsing_and_nothing_is_written(
     def fail(*_args: object) -> None:
         raise AssertionError("an unchanged file was parsed")
 
-    monkeypatch.setattr("ingest.pipeline.load_document", fail)
+    monkeypatch.setattr("ingest.pipeline.document_from_bytes", fail)
     again = library.ingest([corpus])
     assert again.counts["skipped"] == 3 and again.generation == first.generation
     assert sorted(p.name for p in index_dir.iterdir()) == before

@@ -256,3 +256,79 @@ def test_fifty_megabyte_text_loads(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - started
     assert doc.text.startswith("Ủy ban nhân dân xã")
     print(f"50 MB text loaded in {elapsed:.1f} s")
+
+
+_CONTENT_TYPES = (
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+)
+_RELS = (
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship '
+    'Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+    'Target="word/document.xml"/></Relationships>'
+)
+
+
+def _docx_of(body_xml: str) -> bytes:
+    """A minimal valid .docx whose word/document.xml body is `body_xml` (deflated, as Word writes it)."""
+    document = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        f"<w:body>{body_xml}</w:body></w:document>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _RELS)
+        archive.writestr("word/document.xml", document)
+    return buffer.getvalue()
+
+
+def test_a_small_docx_of_millions_of_empty_paragraphs_is_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hostile test's file: about 19 KB holding 2 million empty paragraphs (python-docx took 23 s and
+    470 MB on it). It is refused on the paragraph count, without python-docx ever reading it."""
+    import docx
+
+    path = write("rong-ruot.docx", _docx_of("<w:p/>" * 2_000_000))(tmp_path)
+    assert path.stat().st_size < 64 * 1024
+
+    def never(*_: object) -> None:
+        raise AssertionError("python-docx was asked to parse a refused file")
+
+    monkeypatch.setattr(docx, "Document", never)
+    with pytest.raises(IngestError) as info:
+        load_document(path, path.name)
+    assert info.value.code == "too_large"
+    assert "100.000 đoạn văn" in info.value.reason
+
+
+def test_docx_paragraph_limit_counts_paragraphs_not_their_properties(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest.loaders, "MAX_DOCX_PARAGRAPHS", 40)
+    lines = [f"Đoạn số {i}: Ủy ban nhân dân xã thông báo lịch tiếp công dân." for i in range(40)]
+    # python-docx writes <w:p> elements next to <w:pPr>, <w:proofErr> and runs: only paragraphs count.
+    at_limit = make_docx(tmp_path / "du.docx", lines)
+    assert "Đoạn số 39" in load_document(at_limit, at_limit.name).text
+    over = make_docx(tmp_path / "thua.docx", [*lines, "Đoạn thêm."])
+    with pytest.raises(IngestError) as info:
+        load_document(over, over.name)
+    assert info.value.code == "too_large" and "40 đoạn văn" in info.value.reason
+
+
+def test_docx_text_part_limit_is_on_its_expanded_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest.loaders, "MAX_DOCX_TEXT_XML_BYTES", 64 * 1024)
+    small = write("nho.docx", _docx_of("<w:p><w:r><w:t>Lịch tiếp công dân xã Phú Mậu.</w:t></w:r></w:p>"))
+    assert "Phú Mậu" in load_document(small(tmp_path), "nho.docx").text
+    # 100 KB of text in one paragraph: few paragraphs, but the XML expands past the limit.
+    long_run = "<w:p><w:r><w:t>" + "Người dân nộp hồ sơ tại xã. " * 4000 + "</w:t></w:r></w:p>"
+    big = write("lon.docx", _docx_of(long_run))(tmp_path)
+    with pytest.raises(IngestError) as info:
+        load_document(big, big.name)
+    assert info.value.code == "too_large" and "phần văn bản" in info.value.reason

@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from ingest.vietnamese import fold, has_diacritics, normalize, syllables
+from ingest.vietnamese import fold, has_diacritics, normalize, strip_invisible, syllables
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,12 @@ def test_has_diacritics() -> None:
     assert has_diacritics("Cần Thơ")
     assert has_diacritics("dang ky o dau") is False
     assert has_diacritics("đi")
+
+
+def test_strip_invisible_leaves_nothing_of_an_invisible_question() -> None:
+    invisible = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u202e\u3164\u2800\x07"
+    assert strip_invisible(invisible) == ""
+    assert strip_invisible(f"\u200bCần\u200b Thơ{invisible}\n xếp hạng?\t") == "Cần Thơ\n xếp hạng?\t"
+    # Vietnamese letters, combining marks (NFD) and ordinary spaces are kept as they are.
+    nfd = unicodedata.normalize("NFD", "Quảng Trị")
+    assert strip_invisible(nfd) == nfd

@@ -23,12 +23,13 @@ from assistant.llm.scripted import ScriptedChatModel
 from assistant.pipeline import AnswerPipeline
 from index.library import Library
 from tests.reliability.helpers import bm25_settings
+from tests.web.conftest import eventually, wait_for_job
 from troly.settings import ServerSettings
 from web.app import create_app
 from web.auth import require_admin
 from web.db import Database
 from web.services import Services
-from web.uploads import MAX_NAME_CHARS, safe_filename
+from web.uploads import MAX_NAME_BYTES, safe_filename
 
 SECRET_SENTENCE = "Kho lưu trữ số của xã Tân Hòa đặt mật khẩu quản trị là ngọc-lam-tím-97."
 DOCUMENT = (
@@ -50,6 +51,12 @@ class Api:
 
     def auth(self, key: str | None) -> dict[str, str]:
         return {} if key is None else {"Authorization": f"Bearer {key}"}
+
+    def wait(self, job_id: str) -> dict[str, object]:
+        """The job once it has ended and its staged copy (uploads/.jobs/<id>/) is gone, just after."""
+        job = wait_for_job(lambda: self.client.get(f"/v1/jobs/{job_id}", headers=self.auth(self.admin_key)))
+        assert eventually(lambda: not (self.services.uploads_dir / ".jobs" / job_id).exists()), job
+        return job
 
 
 @pytest.fixture
@@ -116,6 +123,7 @@ def test_the_route_list_covers_the_api(api: Api) -> None:
     assert {("POST", "/v1/ask"), ("GET", "/v1/search"), ("POST", "/v1/documents")} <= routes
     admin = {(m, p) for m, p, is_admin in v1_routes(api) if is_admin}
     assert {("POST", "/v1/documents"), ("DELETE", "/v1/documents/{doc_id:path}")} <= admin
+    assert {("GET", "/v1/jobs"), ("GET", "/v1/jobs/{job_id}"), ("DELETE", "/v1/jobs/{job_id}")} <= admin
 
 
 @pytest.mark.parametrize(
@@ -163,14 +171,16 @@ def test_upload_names_stay_under_uploads(api: Api, name: str) -> None:
     response = api.client.post("/v1/documents", files=files, headers=api.auth(api.admin_key))
     uploads = api.services.uploads_dir.resolve()
     home = api.services.settings.home.resolve()
-    if expected is None or response.status_code != 200:
+    if expected is None or response.status_code != 202:
         assert response.status_code in (400, 422), response.text
         assert response.json()["error"]["code"]
     else:
         assert "/" not in expected and "\\" not in expected and "\x00" not in expected
-        assert len(expected) <= MAX_NAME_CHARS and not expected.startswith(".")
+        assert len(expected.encode()) <= MAX_NAME_BYTES and not expected.startswith(".")
+        job = api.wait(response.json()["id"])
+        assert job["state"] == "completed", job
         # httpx sends a NUL in a file name as %00; the server must make a safe name of whatever arrives.
-        sources = [r["source"] for r in response.json()["results"]]
+        sources = [r["source"] for r in job["files"]]  # type: ignore[attr-defined]
         assert sources == [expected] or (
             "\x00" in name and sources == [safe_filename(name.replace("\x00", "%00"))]
         )
@@ -191,7 +201,8 @@ def test_keys_and_document_text_never_reach_the_logs(
     caplog.set_level(logging.DEBUG)
     files = [("files", ("tan-hoa.txt", DOCUMENT.encode(), "text/plain"))]
     upload = api.client.post("/v1/documents", files=files, headers=api.auth(api.admin_key))
-    assert upload.status_code == 200 and upload.json()["results"][0]["status"] == "added"
+    assert upload.status_code == 202, upload.text
+    assert api.wait(upload.json()["id"])["files"][0]["status"] == "added"  # type: ignore[index]
     ask = api.client.post("/v1/ask", json={"question": QUESTION}, headers=api.auth(api.user_key))
     assert ask.status_code == 200 and not ask.json()["refused"], ask.text
     bad_key = api.user_key[:-4] + "abcd"

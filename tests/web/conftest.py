@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from troly.settings import ServerSettings, Settings
@@ -28,6 +30,59 @@ class LiveServer:
 
     def auth(self, admin: bool = False) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.admin_key if admin else self.user_key}"}
+
+    def upload(self, *files: tuple[str, bytes], timeout: float = 120) -> httpx.Response:
+        """POST /v1/documents with an admin key; the answer is the job (202) or the refusal."""
+        parts = [("files", (name, data, "text/plain")) for name, data in files]
+        return httpx.post(
+            f"{self.url}/v1/documents", files=parts, headers=self.auth(admin=True), timeout=timeout
+        )
+
+    def wait(self, job_id: str, timeout_s: float = 120) -> dict[str, Any]:
+        """GET /v1/jobs/{id} until the job has ended, and its staged files are gone (just after)."""
+        job = wait_for_job(
+            lambda: httpx.get(f"{self.url}/v1/jobs/{job_id}", headers=self.auth(admin=True)), timeout_s
+        )
+        assert eventually(lambda: not (self.services.uploads_dir / ".jobs" / job_id).exists()), job
+        return job
+
+    def ingest(self, *files: tuple[str, bytes]) -> dict[str, str]:
+        """Upload, wait for the job, and return each file's result (source -> status)."""
+        return statuses(self.wait(accepted(self.upload(*files))))
+
+
+def accepted(response: httpx.Response) -> str:
+    """The job id of an accepted upload."""
+    assert response.status_code == 202, response.text
+    assert response.headers["location"] == f"/v1/jobs/{response.json()['id']}"
+    return str(response.json()["id"])
+
+
+def wait_for_job(get: Callable[[], Any], timeout_s: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        response = get()
+        assert response.status_code == 200, response.text
+        job: dict[str, Any] = response.json()
+        if job["state"] in ("completed", "failed", "cancelled"):
+            return job
+        assert time.monotonic() < deadline, f"job still {job['state']}: {job}"
+        time.sleep(0.02)
+
+
+def eventually(check: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+    """Whether `check` holds within the timeout (for what a worker thread does right after a response)."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def statuses(job: dict[str, Any]) -> dict[str, str]:
+    assert job["state"] == "completed", job
+    return {f["source"]: f["status"] for f in job["files"]}
 
 
 def make_settings(home: Path, **server: Any) -> Settings:

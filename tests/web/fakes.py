@@ -12,6 +12,7 @@ from typing import Any
 
 from assistant.events import AnswerEvent, CitationsEvent, DoneEvent, RetrievedEvent, TokenEvent
 from assistant.llm.base import ChatMessage
+from index.ingestion import IngestProgress
 from tests.fakes.knowledge import DerivedKnowledge
 from troly.errors import TrolyError
 from troly.records import Answer, Chunk, Citation, Document, IngestOutcome, IngestStatus, SearchHit
@@ -28,6 +29,11 @@ class FakeDocument:
 @dataclass
 class FakeReport:
     outcomes: list[IngestOutcome]
+
+
+@dataclass
+class FakePrepared:
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 class FakeLibrary(DerivedKnowledge):
@@ -83,7 +89,41 @@ class FakeLibrary(DerivedKnowledge):
     def chunks(self, doc_id: str | None = None) -> list[Chunk]:
         return [self._chunk(d) for d in sorted(self.texts) if doc_id in (None, d)]
 
-    def ingest(self, paths: Sequence[Path], prune: bool = False, progress: Any = None) -> FakeReport:
+    def document_count(self) -> int:
+        return len(self.texts)
+
+    def chunk_count(self, raw: bytes, source: str) -> int:
+        """One chunk per document, as stored; bytes that are not UTF-8 cannot be ingested."""
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise TrolyError(f"Không đọc được tệp {source}: not text", code="decode") from None
+        return 1
+
+    def prepare(
+        self, files: Sequence[tuple[Path, Path]], progress: Any = None, checkpoint: Any = None
+    ) -> FakePrepared:
+        prepared = FakePrepared()
+        for staged, target in files:
+            if checkpoint:
+                checkpoint()
+            try:
+                self.chunk_count(staged.read_bytes(), target.name)
+            except TrolyError as exc:
+                prepared.failed[target.name] = exc.message
+            if progress:
+                progress(IngestProgress("embed", 1, 1, target.name))
+        return prepared
+
+    def ingest(
+        self,
+        paths: Sequence[Path],
+        prune: bool = False,
+        progress: Any = None,
+        *,
+        ahead: Any = None,
+        checkpoint: Any = None,
+    ) -> FakeReport:
         outcomes = []
         for path in paths:
             raw = path.read_bytes()

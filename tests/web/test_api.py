@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from .conftest import LiveServer
+from .conftest import LiveServer, accepted
 from .fakes import FakePipeline
 from .sse_client import sse_events
 
@@ -139,10 +139,10 @@ def test_upload_then_search_then_delete(server: LiveServer) -> None:
         ("files", ("hỏng.bin", b"\xff\xfe\x00\x81", "application/octet-stream")),
     ]
     upload = httpx.post(f"{server.url}/v1/documents", files=files, headers=server.auth(admin=True))
-    assert upload.status_code == 200, upload.text
-    results = {r["source"]: r for r in upload.json()["results"]}
+    job = server.wait(accepted(upload))
+    results = {r["source"]: r for r in job["files"]}
     assert results["xã-Phú-Mậu.txt"]["status"] == "added"
-    assert results["hỏng.bin"]["status"] == "failed"
+    assert results["hỏng.bin"]["status"] == "failed" and "not text" in results["hỏng.bin"]["reason"]
     uploads = server.services.uploads_dir
     assert (uploads / "xã-Phú-Mậu.txt").is_file()
     assert not (uploads / "hỏng.bin").exists()
@@ -168,10 +168,11 @@ def test_path_traversal_upload_names_are_sanitised(server: LiveServer) -> None:
         ("files", ("..\\..\\.hidden.txt", b"an giau", "text/plain")),
     ]
     upload = httpx.post(f"{server.url}/v1/documents", files=files, headers=server.auth(admin=True))
-    assert upload.status_code == 200, upload.text
-    assert [r["source"] for r in upload.json()["results"]] == ["evil.txt", "hidden.txt"]
+    job = server.wait(accepted(upload))
+    assert [r["source"] for r in job["files"]] == ["evil.txt", "hidden.txt"]
     uploads = server.services.uploads_dir
-    assert sorted(p.name for p in uploads.iterdir()) == ["evil.txt", "hidden.txt"]
+    assert sorted(p.name for p in uploads.iterdir()) == [".jobs", "evil.txt", "hidden.txt"]
+    assert not any((uploads / ".jobs").iterdir())  # the job's staged files went with it
     home = server.services.settings.home
     assert not (home.parent / "etc").exists()
 
@@ -255,6 +256,8 @@ def test_openapi_lists_the_routes(server: LiveServer) -> None:
         "/v1/ask/stream",
         "/v1/search",
         "/v1/documents",
+        "/v1/jobs",
+        "/v1/jobs/{job_id}",
         "/v1/feedback",
         "/v1/chat/completions",
     } <= set(paths)

@@ -10,7 +10,7 @@ import httpx
 from assistant.events import AnswerEvent, TokenEvent
 from assistant.llm.base import ChatMessage, ChatModelError
 
-from .conftest import ServerFactory
+from .conftest import ServerFactory, eventually
 from .sse_client import sse_events
 
 
@@ -45,7 +45,8 @@ def test_model_failure_is_503_json_and_an_sse_error_event(server_factory: Server
         events = list(sse_events(stream))
     assert [name for name, _ in events] == ["token", "error"]
     assert events[-1][1]["code"] == "llm_error"
-    assert server.services.queue.pending == 0
+    # The generation thread frees its slot just after the last event reaches the client.
+    assert eventually(lambda: server.services.queue.pending == 0)
 
 
 def test_empty_question_and_unknown_route_are_json(server_factory: ServerFactory) -> None:
@@ -71,4 +72,5 @@ def test_busy_and_broken_backends_are_503_with_retry_after() -> None:
         response = error_response(TrolyError("bận", code=code))
         assert response.status_code == 503, code
         assert response.headers["retry-after"] == "10"
-    assert error_response(TrolyError("sai", code="empty_query")).status_code == 400
+    assert error_response(TrolyError("sai", code="empty_question")).status_code == 422
+    assert error_response(TrolyError("sai", code="bad_filter")).status_code == 400

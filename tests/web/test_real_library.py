@@ -64,12 +64,7 @@ def real_server(tmp_path: Path) -> Iterator[tuple[LiveServer, ScriptedChatModel]
 
 
 def _upload(server: LiveServer, corpus_dir: Path) -> dict[str, str]:
-    files = [("files", (p.name, p.read_bytes(), "text/plain")) for p in sorted(corpus_dir.iterdir())]
-    response = httpx.post(
-        f"{server.url}/v1/documents", files=files, headers=server.auth(admin=True), timeout=120
-    )
-    assert response.status_code == 200, response.text
-    return {r["source"]: r["status"] for r in response.json()["results"]}
+    return server.ingest(*((p.name, p.read_bytes()) for p in sorted(corpus_dir.iterdir())))
 
 
 def test_upload_search_delete_on_the_real_index(

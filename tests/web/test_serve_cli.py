@@ -1,4 +1,5 @@
-"""`troly serve` as a user runs it: a subprocess that binds the port and answers /healthz."""
+"""`troly serve` as a user runs it: a subprocess that binds the port, answers /healthz, writes an access log
+without query strings, and stops on SIGTERM."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ def _free_port() -> int:
 
 
 def test_troly_serve_starts_and_answers_health(tmp_path: Path) -> None:
+    from web.db import Database
+
+    db = Database(tmp_path / "troly.sqlite3")
+    _, key = db.create_key("kiểm tra")
+    db.close()
     port = _free_port()
     # An unreachable Ollama keeps the test from loading a real LLM (readiness then reports it).
     env = {
@@ -50,6 +56,15 @@ def test_troly_serve_starts_and_answers_health(tmp_path: Path) -> None:
         unauthenticated = httpx.get(f"http://127.0.0.1:{port}/v1/documents")
         assert unauthenticated.status_code == 401
         assert (tmp_path / "troly.sqlite3").is_file()
+        search = httpx.get(
+            f"http://127.0.0.1:{port}/v1/search",
+            params={"q": "số căn cước 079123456789"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert search.status_code == 200
     finally:
         process.terminate()
         process.wait(timeout=20)
+    log = process.communicate()[0].decode()
+    assert '"GET /v1/search HTTP/1.1" 200' in log and '"GET /healthz HTTP/1.1" 200' in log, log
+    assert "079123456789" not in log and "?q=" not in log and key not in log

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from web.db import Database, hash_token
 from web.errors import ApiError
 from web.ratelimit import RateLimiter
 from web.sse import sse_frame
-from web.uploads import safe_filename
+from web.uploads import MAX_NAME_BYTES, install, safe_filename
 
 from .conftest import LiveServer
 
@@ -46,7 +47,23 @@ def test_safe_filename_keeps_vietnamese_nfc_and_caps_length() -> None:
     decomposed = "Quye\u0302\u0301t đi\u0323nh.txt"
     assert safe_filename(decomposed) == "Quyết định.txt"
     long_name = safe_filename("Thông báo " * 40 + ".pdf")
-    assert len(long_name) <= 150 and long_name.endswith(".pdf")
+    assert len(long_name.encode()) <= MAX_NAME_BYTES and long_name.endswith(".pdf")
+
+
+@pytest.mark.parametrize("letters", [80, 100, 300])
+def test_names_are_limited_in_bytes_so_backup_names_fit_the_disk(tmp_path: Path, letters: int) -> None:
+    """'ệ' is 3 bytes: 80 of them (240 bytes) were accepted by a 150-character limit, and the backup made on
+    re-upload passed the disk's 255 bytes (a 500)."""
+    name = safe_filename("ệ" * letters + ".txt")
+    assert name.endswith(".txt") and name.startswith("ệ") and len(name.encode()) <= MAX_NAME_BYTES
+    assert unicodedata.normalize("NFC", name) == name and "\ufffd" not in name  # never half a letter
+    (tmp_path / name).write_text("bản cũ", encoding="utf-8")
+    staged = tmp_path / "staged"
+    staged.write_text("bản mới", encoding="utf-8")
+    installed = install(staged, tmp_path, name)  # creates the longest hidden name: the backup
+    assert installed.backup is not None and len(installed.backup.name.encode()) <= 255
+    installed.rollback()
+    assert (tmp_path / name).read_text(encoding="utf-8") == "bản cũ" and staged.is_file()
 
 
 def test_sse_frame() -> None:
@@ -77,6 +94,19 @@ def test_rate_limiter_window() -> None:
     assert limiter.check("a") == 15
     now[0] = 60.0
     assert limiter.check("a") is None
+
+
+def test_rate_limiter_forgets_idle_addresses() -> None:
+    """Failed logins from ever new addresses must not grow the table without end."""
+    now = [0.0]
+    limiter = RateLimiter(5, clock=lambda: now[0])
+    for i in range(1500):
+        limiter.check(f"ip:10.0.{i // 256}.{i % 256}")
+    now[0] = 61.0
+    for _ in range(1000):
+        limiter.check("ip:192.0.2.1")
+    assert len(limiter) <= 2  # the sweep ran and dropped every address idle for a minute
+    assert limiter.check("ip:192.0.2.1") is not None  # the active one is still limited
 
 
 def test_keys_cli_create_list_revoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

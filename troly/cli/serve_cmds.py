@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -34,7 +35,33 @@ def serve(
     if settings.database.is_postgres:
         _check_schema(settings)
     console.print(f"troly: http://{server.host}:{server.port} (tài liệu API: /docs)")
-    uvicorn.run(create_app(settings), host=server.host, port=server.port, log_level="info")
+    # uvicorn's access log writes query strings (questions, a key pasted in a URL): web.access_log replaces it.
+    uvicorn.run(
+        create_app(settings),
+        host=server.host,
+        port=server.port,
+        log_level="info",
+        log_config=_log_config(),
+        access_log=False,
+        timeout_graceful_shutdown=server.graceful_shutdown_s,
+    )
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus troly's own: the access log on stdout, the server's notes on stderr."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    from web.access_log import ACCESS_LOGGER
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["handlers"]["troly_access"] = {
+        "formatter": "default",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stdout",
+    }
+    config["loggers"]["web"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    config["loggers"][ACCESS_LOGGER] = {"handlers": ["troly_access"], "level": "INFO", "propagate": False}
+    return config
 
 
 def _check_schema(settings: Settings) -> None:
@@ -109,12 +136,13 @@ def audit(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100_000, help="Số mục mới nhất.")] = 50,
     action: Annotated[
-        Literal["ask", "upload", "delete", "feedback"] | None,
-        typer.Option("--action", help="Chỉ một loại: ask, upload, delete, feedback."),
+        Literal["ask", "upload", "ingest", "cancel", "delete", "feedback"] | None,
+        typer.Option("--action", help="Chỉ một loại: ask, upload, ingest, cancel, delete, feedback."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="In JSON (mỗi mục một dòng).")] = False,
 ) -> None:
-    """Nhật ký của máy chủ: khóa nào hỏi, tải lên, xóa gì và khi nào (mới nhất trước; không có khóa)."""
+    """Nhật ký của máy chủ: khóa nào hỏi, tải lên (upload), việc nạp kết thúc ra sao (ingest), hủy (cancel),
+    xóa gì và khi nào (mới nhất trước; không có khóa)."""
     from web.store import open_store
 
     db = open_store(settings_from(ctx))

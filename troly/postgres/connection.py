@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from troly.errors import TrolyError
@@ -162,8 +164,9 @@ def advisory_lock(
 
 
 class AdvisoryLock:
-    """A reusable `with` lock shared by every replica (like threading.Lock, across processes): threads of this
-    process queue on a local mutex, then the holder takes the advisory lock `name` on a pooled connection."""
+    """A reusable lock shared by every replica, used like threading.Lock (`with`, or `acquire` and `release`):
+    threads of this process queue on a local mutex, then the holder takes the advisory lock `name` on a pooled
+    connection kept until `release`. `with` waits at most `timeout_s`, then raises LockBusyError."""
 
     def __init__(
         self, pool: ConnectionPool, url: str, name: str, *, timeout_s: float, busy_message: str
@@ -171,27 +174,54 @@ class AdvisoryLock:
         self._pool, self._url, self._name = pool, url, name
         self._timeout_s, self._busy_message = timeout_s, busy_message
         self._local = threading.Lock()
-        self._held: list[AbstractContextManager[None]] = []
+        self._held: AbstractContextManager[None] | None = None
 
-    def __enter__(self) -> None:
-        if not self._local.acquire(timeout=self._timeout_s):
-            raise LockBusyError(self._busy_message)
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        """True once held; False when another holder (a thread here, or another replica) kept it for
+        `timeout` seconds (-1: no limit), or at once with blocking=False. One try is one round trip."""
+        wait = 0.0 if not blocking else math.inf if timeout < 0 else timeout
+        deadline = time.monotonic() + wait
+        if not self._local.acquire(blocking, -1 if wait == math.inf or not blocking else wait):
+            return False
         try:
             held = advisory_lock(
-                self._pool, self._url, self._name, timeout_s=self._timeout_s, busy_message=self._busy_message
+                self._pool,
+                self._url,
+                self._name,
+                timeout_s=max(0.0, deadline - time.monotonic()),
+                busy_message=self._busy_message,
             )
             held.__enter__()
+        except LockBusyError:
+            self._local.release()
+            return False
         except BaseException:
             self._local.release()
             raise
-        self._held.append(held)
+        self._held = held
+        return True
 
-    def __exit__(self, *exc: object) -> None:
-        held = self._held.pop()
+    def release(self) -> None:
+        held, self._held = self._held, None
+        if held is None:
+            raise RuntimeError(f"advisory lock {self._name} released without being held")
         try:
-            held.__exit__(*exc)  # type: ignore[arg-type]
+            held.__exit__(None, None, None)
         finally:
             self._local.release()
+
+    def __enter__(self) -> bool:
+        if not self.acquire(timeout=self._timeout_s):
+            raise LockBusyError(self._busy_message)
+        return True
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        self.release()
 
 
 class PostgresClient:

@@ -1,25 +1,28 @@
-"""Documents: list (any key), upload and delete (admin key). Writes are serialised by `write_lock`."""
+"""Documents: list (any key), upload (admin: an ingest job, answered 202) and delete (admin)."""
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from troly.errors import TrolyError
-from troly.records import IngestOutcome
+from web.admission import admit_upload
 from web.auth import AdminDep, CallerDep, ServicesDep
-from web.errors import ApiError, not_found
-from web.schemas import DeleteResponse, DocumentList, DocumentOut, UploadResponse, UploadResult
+from web.errors import not_found
+from web.routers.jobs import view_of
+from web.schemas import DeleteResponse, DocumentList, DocumentOut, JobOut
 from web.services import Services
-from web.uploads import Installed, StagedUpload, discard_all, install, stage_upload
-
-log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+_UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"description": "Tệp quá lớn, quá nhiều tệp, hoặc quá nhiều đoạn / quá lâu để nạp (nêu giới hạn)."},
+    503: {"description": "Hàng đợi nạp tài liệu đầy (job_queue_full), có Retry-After."},
+}
 
 
 @router.get("", response_model=DocumentList)
@@ -42,93 +45,42 @@ def list_documents(caller: CallerDep, services: ServicesDep) -> DocumentList:
     )
 
 
-@router.post("", response_model=UploadResponse, responses={413: {"description": "Tệp quá lớn."}})
+@router.post("", status_code=202, response_model=JobOut, responses=_UPLOAD_ERRORS)
 async def upload_documents(
     files: Annotated[list[UploadFile], File(description="Một hoặc nhiều tệp txt/md/html/pdf/docx.")],
     admin: AdminDep,
     services: ServicesDep,
-) -> UploadResponse:
-    """All files are staged first: a request that fails part-way (413, bad name) changes nothing.
-    A file whose ingest fails leaves the previous version, on disk and in the index, as it was."""
-    if not files:
-        raise ApiError(422, "no_files", "Chưa có tệp nào được gửi lên.")
-    max_bytes = services.settings.server.max_upload_mb << 20
-    staged: list[StagedUpload] = []
-    try:
-        for upload in files:
-            staged.append(await stage_upload(upload, services.uploads_dir, max_bytes))
-        duplicates = sorted(name for name, n in Counter(s.name for s in staged).items() if n > 1)
-        if duplicates:
-            raise ApiError(
-                422,
-                "duplicate_filename",
-                f"Có nhiều tệp cùng tên trong một lần tải lên: {', '.join(duplicates)}.",
-            )
-        ingested = await run_in_threadpool(_install_and_ingest, services, staged)
-    finally:
-        discard_all(staged)  # staging files not moved into place (all of them when anything failed)
-    results = [
-        UploadResult(
-            filename=filename,
-            source=outcome.source,
-            status=outcome.status,
-            chunks=outcome.chunks,
-            reason=outcome.reason,
-        )
-        for filename, outcome in ingested
-    ]
-    services.db.audit(admin.key_id, "upload", ", ".join(f"{r.source}:{r.status}" for r in results))
-    return UploadResponse(results=results)
+) -> JSONResponse:
+    """Accepted as an ingest job, answered at once (202, `Location: /v1/jobs/{id}`): follow it with
+    GET /v1/jobs/{id}. Every file is checked and its chunks counted first: an upload over a limit (files,
+    size, chunks, estimated time) is refused and nothing is stored. A file that cannot be read is reported
+    failed in the job; one whose ingest fails leaves the previous version, on disk and in the index."""
+    job = await admit_upload(services, admin, files)
+    view = await run_in_threadpool(view_of, services, job)
+    return JSONResponse(view.model_dump(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
 
 
-def _install_and_ingest(services: Services, staged: list[StagedUpload]) -> list[tuple[str, IngestOutcome]]:
-    """Under the write lock: move the staged files onto their names, ingest them, and put back the previous
-    file (or remove the new one) for every file the ingest did not take, so that uploads/ keeps exactly
-    the files behind the indexed versions (what `troly index rebuild` reads)."""
-    with services.write_lock:
-        installed: list[Installed] = []
-        try:
-            for upload in staged:
-                installed.append(install(upload, services.uploads_dir))
-            report = services.library.get().ingest([i.target for i in installed])
-        except BaseException:
-            _rollback(installed)
-            raise
-        outcomes = {outcome.source: outcome for outcome in report.outcomes}
-        results = []
-        for item in installed:
-            outcome = outcomes.get(item.target.name) or IngestOutcome(
-                source=item.target.name, status="failed", reason="Không nhận được kết quả nạp cho tệp này."
-            )
-            if outcome.status == "failed":
-                _rollback([item])
-            else:
-                item.commit()
-            results.append((item.staged.filename, outcome))
-    return results
-
-
-def _rollback(installed: list[Installed]) -> None:
-    for item in reversed(installed):
-        try:
-            item.rollback()
-        except OSError as exc:  # keep going: the others can still be put back
-            log.error("could not restore %s after a failed upload: %s", item.target, exc)
-
-
-@router.delete("/{doc_id:path}", response_model=DeleteResponse)
-def delete_document(doc_id: str, admin: AdminDep, services: ServicesDep) -> DeleteResponse:
-    with services.write_lock:
-        try:
-            services.library.get().remove(doc_id)
-        except TrolyError as exc:
-            if exc.code != "not_found":
-                raise
-            raise not_found("document_not_found", f"Không tìm thấy tài liệu {doc_id}.") from exc
-        uploads = services.uploads_dir.resolve()
-        stored = (uploads / doc_id).resolve()
-        # Only a file directly in uploads/: a crafted id ('../x') deletes nothing else.
-        if stored.parent == uploads and stored.is_file():
-            stored.unlink()
-    services.db.audit(admin.key_id, "delete", doc_id)
+@router.delete(
+    "/{doc_id:path}", response_model=DeleteResponse, responses={503: {"description": "index_busy"}}
+)
+async def delete_document(doc_id: str, admin: AdminDep, services: ServicesDep) -> DeleteResponse:
+    """Waits (without holding a server thread) while an upload's final write runs; 503 after
+    `server.write_wait_s`."""
+    async with services.writing():
+        await run_in_threadpool(_remove, services, doc_id)
+    await run_in_threadpool(services.db.audit, admin.key_id, "delete", doc_id)
     return DeleteResponse(id=doc_id, deleted=True)
+
+
+def _remove(services: Services, doc_id: str) -> None:
+    try:
+        services.library.get().remove(doc_id)
+    except TrolyError as exc:
+        if exc.code != "not_found":
+            raise
+        raise not_found("document_not_found", f"Không tìm thấy tài liệu {doc_id}.") from exc
+    uploads = services.uploads_dir.resolve()
+    stored = (uploads / doc_id).resolve()
+    # Only a file directly in uploads/: a crafted id ('../x') deletes nothing else.
+    if stored.parent == uploads and stored.is_file():
+        stored.unlink()

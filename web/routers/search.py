@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from web.answering import check_question
 from web.auth import CallerDep, ServicesDep
-from web.errors import too_large
 from web.schemas import SearchResponse, SearchResult
 
 router = APIRouter(prefix="/v1", tags=["search"])
@@ -17,11 +17,10 @@ router = APIRouter(prefix="/v1", tags=["search"])
 def search(
     caller: CallerDep,
     services: ServicesDep,
-    q: Annotated[str, Query(min_length=1, description="Truy vấn tiếng Việt.")],
+    q: Annotated[str, Query(description="Truy vấn tiếng Việt.")] = "",
     k: Annotated[int | None, Query(ge=1, le=50, description="Mặc định: retrieval.k.")] = None,
 ) -> SearchResponse:
-    limit = services.settings.server.max_question_chars
-    if len(q) > limit:
-        raise too_large("question_too_long", f"Truy vấn quá dài (tối đa {limit} ký tự).")
-    hits = services.library.get().search(q, k)
-    return SearchResponse(query=q, results=[SearchResult.of(hit) for hit in hits])
+    """An empty query (or one of invisible characters only) is 422 `empty_question`, as for /v1/ask."""
+    query = check_question(q, services.settings.server.max_question_chars, "Truy vấn")
+    hits = services.library.get().search(query, k)
+    return SearchResponse(query=query, results=[SearchResult.of(hit) for hit in hits])
