@@ -1,8 +1,11 @@
 """Several replicas on one PostgreSQL, each a real uvicorn server with its own home, sharing the state store,
-the pgvector index and an uploads folder; and how a replica behaves when PostgreSQL is down or goes away."""
+the pgvector index, the ingest job queue and an uploads folder; and how a replica behaves when PostgreSQL is
+down or goes away."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -18,11 +22,20 @@ import pytest
 from index.library import Library
 from tests.index.helpers import HashingEmbedder
 from tests.pg import embedded_server
+from tests.web.conftest import accepted, eventually, wait_for_job
 from tests.web.fakes import FakePipeline
 from troly.postgres import schema
 from troly.postgres.embedded import EmbeddedPostgres
-from troly.settings import ChunkSettings, DatabaseSettings, IndexSettings, ServerSettings, Settings
+from troly.settings import (
+    ChunkSettings,
+    DatabaseSettings,
+    IndexSettings,
+    JobSettings,
+    ServerSettings,
+    Settings,
+)
 from web.app import create_app
+from web.postgres_store import PostgresStore
 from web.server import serve_in_background
 from web.services import Services
 
@@ -34,12 +47,13 @@ def replica_settings(home: Path, url: str, uploads: Path, **server: object) -> S
         index=IndexSettings(backend="postgres", poll_s=0.2),
         server=ServerSettings(uploads_dir=uploads, **server),  # type: ignore[arg-type]
         chunking=ChunkSettings(target_words=30, max_words=60, overlap_words=0),
+        jobs=JobSettings(poll_s=0.05, lease_s=3.0),
     )
 
 
 @contextmanager
-def replica(settings: Settings) -> Iterator[tuple[str, Services]]:
-    library = Library.open(settings, embedder=HashingEmbedder())
+def replica(settings: Settings, embedder: HashingEmbedder | None = None) -> Iterator[tuple[str, Services]]:
+    library = Library.open(settings, embedder=embedder or HashingEmbedder())
     services = Services.create(settings, library=library, pipeline=FakePipeline(library))  # type: ignore[arg-type]
     services.retry_warm_up_s = 0.3
     try:
@@ -52,6 +66,19 @@ def replica(settings: Settings) -> Iterator[tuple[str, Services]]:
 
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def _upload(url: str, token: str, name: str, text: bytes) -> str:
+    """POST one file; the id of the job it became."""
+    response = httpx.post(
+        f"{url}/v1/documents", files=[("files", (name, text))], headers=_bearer(token), timeout=30
+    )
+    return accepted(response)
+
+
+def _job(url: str, token: str, job_id: str) -> dict[str, Any]:
+    """The job, once ended, as replica `url` reports it."""
+    return wait_for_job(lambda: httpx.get(f"{url}/v1/jobs/{job_id}", headers=_bearer(token), timeout=30), 60)
 
 
 def _status(url: str, token: str | None = None) -> int:
@@ -81,17 +108,18 @@ def test_replicas_share_keys_uploads_and_the_index(tmp_path: Path, pg_url: str) 
         assert httpx.get(f"{b}/v1/documents", headers=_bearer(admin)).status_code == 200
 
         text = "Phường An Khánh tiếp nhận hồ sơ khai sinh trực tuyến từ tháng 5.".encode()
-        uploaded = httpx.post(
-            f"{a}/v1/documents", files=[("files", ("an-khanh.txt", text))], headers=_bearer(admin), timeout=30
-        )
-        assert uploaded.status_code == 200 and uploaded.json()["results"][0]["status"] == "added"
-        assert (shared / "an-khanh.txt").read_bytes() == text
+        started = time.monotonic()
+        job_id = _upload(a, admin, "an-khanh.txt", text)
 
         def found_on_b() -> bool:
             hits = httpx.get(f"{b}/v1/search", params={"q": "An Khánh khai sinh"}, headers=_bearer(admin))
             return bool(hits.json()["results"]) and hits.json()["results"][0]["source"] == "an-khanh.txt"
 
-        assert _wait_for(found_on_b, 5.0) < 5.0
+        _wait_for(found_on_b, 5.0)
+        assert time.monotonic() - started < 5.0  # from the upload's request, through the job, to B's search
+        done = _job(b, admin, job_id)  # the job as the other replica sees it
+        assert done["state"] == "completed" and done["files"][0]["status"] == "added"
+        assert (shared / "an-khanh.txt").read_bytes() == text
 
         deleted = httpx.delete(f"{b}/v1/documents/an-khanh.txt", headers=_bearer(admin))
         assert deleted.status_code == 200 and not (shared / "an-khanh.txt").exists()
@@ -113,6 +141,120 @@ def test_a_rate_limit_holds_across_replicas(tmp_path: Path, pg_url: str) -> None
         assert [r.status_code for r in statuses] == [200, 200, 200, 200, 429]
         assert 1 <= int(statuses[-1].headers["retry-after"]) <= 60
         assert statuses[-1].json()["error"]["code"] == "rate_limited"
+
+
+def test_failed_authentications_are_limited_across_replicas(tmp_path: Path, pg_url: str) -> None:
+    settings = [
+        replica_settings(tmp_path / n, pg_url, tmp_path / "up", auth_failures_per_minute=3) for n in "ab"
+    ]
+    with replica(settings[0]) as (a, _), replica(settings[1]) as (b, _):
+        guesses = [_status(f"{(a, b)[i % 2]}/v1/search", f"troly_guess{i}") for i in range(5)]
+        assert guesses == [401, 401, 401, 429, 429]  # the address's minute is one, whichever replica it asks
+
+
+def _holder(pg_url: str) -> str | None:
+    with psycopg.connect(pg_url) as conn:
+        row = conn.execute("SELECT holder FROM leases WHERE name = 'ingest-worker'").fetchone()
+    return None if row is None else str(row[0])
+
+
+def test_a_job_sent_to_one_replica_runs_once_and_the_queue_passes_on_when_its_holder_stops(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """The jobs, their progress and the lease live in PostgreSQL: one worker at a time holds the queue, a job
+    sent to either replica is run once, by the holder, and its result is seen through both; when the holder
+    stops, the other replica's worker takes the queue."""
+    shared = tmp_path / "shared-uploads"
+    embedders = {"a": HashingEmbedder(), "b": HashingEmbedder()}
+    settings = {n: replica_settings(tmp_path / n, pg_url, shared) for n in "ab"}
+    with (
+        replica(settings["a"], embedders["a"]) as (a, a_services),
+        replica(settings["b"], embedders["b"]) as (b, b_services),
+    ):
+        workers = {"a": a_services.worker, "b": b_services.worker}
+        urls = {"a": a, "b": b}
+        assert eventually(lambda: any(w.holds_lease for w in workers.values()))
+        assert sum(w.holds_lease for w in workers.values()) == 1
+        held = next(n for n, w in workers.items() if w.holds_lease)
+        other = "b" if held == "a" else "a"
+        assert _holder(pg_url) == workers[held].holder
+        _, admin = a_services.db.create_key("quản trị", admin=True)
+        before = {n: e.texts_embedded for n, e in embedders.items()}
+
+        text = "Xã Mỹ Khánh nhận hồ sơ đăng ký kết hôn vào sáng thứ Ba và thứ Năm hằng tuần.".encode()
+        job_id = _upload(urls[other], admin, "my-khanh.txt", text)  # to the replica without the queue
+        done = _job(urls[other], admin, job_id)
+        assert done["state"] == "completed" and done["files"][0]["status"] == "added", done
+        assert embedders[held].texts_embedded > before[held]
+        assert embedders[other].texts_embedded == before[other]  # run by the holder only
+        row = a_services.db.get_job(job_id)
+        assert row is not None and row["attempts"] == 1 and row["worker"] == workers[held].holder
+        ingests = [e for e in b_services.db.audit_log(100, "ingest") if job_id in e["detail"]]
+        assert len(ingests) == 1 and "my-khanh.txt:added" in ingests[0]["detail"]
+
+        def found(url: str, query: str, source: str) -> bool:
+            hits = httpx.get(f"{url}/v1/search", params={"q": query}, headers=_bearer(admin)).json()[
+                "results"
+            ]
+            return bool(hits) and hits[0]["source"] == source
+
+        _wait_for(lambda: found(urls[other], "Mỹ Khánh kết hôn", "my-khanh.txt"), 5.0)
+        services = {"a": a_services, "b": b_services}
+        profile = (
+            services[other].library.get().profile("my-khanh.txt")
+        )  # made by the job, read from PostgreSQL
+        assert profile is not None and profile.doc_id == "my-khanh.txt" and profile.text_sha256
+        assert services[other].library.get().document_count() == 1
+
+        assert workers[held].stop()  # its replica stops: the lease is given up
+        assert eventually(lambda: workers[other].holds_lease, 15)
+        assert _holder(pg_url) == workers[other].holder
+        later = _upload(
+            urls[held], admin, "tan-phu.txt", "Phường Tân Phú cấp bản sao trích lục hộ tịch.".encode()
+        )
+        assert _job(urls[held], admin, later)["state"] == "completed"
+        row = b_services.db.get_job(later)
+        assert row is not None and row["worker"] == workers[other].holder
+
+        def documents() -> set[str]:
+            listed = httpx.get(f"{urls[held]}/v1/documents", headers=_bearer(admin)).json()["documents"]
+            return {d["id"] for d in listed}
+
+        _wait_for(lambda: documents() == {"my-khanh.txt", "tan-phu.txt"}, 5.0)
+        assert not any((shared / ".jobs").iterdir())  # staged files go when their job ends
+
+
+def test_a_job_left_running_by_a_dead_replica_is_run_again_by_the_next_holder(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """A replica killed mid-job neither renews its lease nor finishes its job: once the lease lapses, another
+    replica's worker takes the queue, settles the job and runs it again; the generation it publishes has it."""
+    shared = tmp_path / "shared-uploads"
+    store = PostgresStore(DatabaseSettings(url=pg_url))
+    try:
+        text = "Phường Hưng Lợi hướng dẫn thủ tục chứng thực chữ ký tại bộ phận một cửa.".encode()
+        folder = shared / ".jobs" / "dead0job"
+        folder.mkdir(parents=True)
+        (folder / "00000").write_bytes(text)
+        files = [{"filename": "hung-loi.txt", "source": "hung-loi.txt", "status": "embedding", "bytes": len(text),
+                  "chunks_total": 1, "staged": "00000", "sha256": hashlib.sha256(text).hexdigest()}]  # fmt: skip
+        store.insert_job("dead0job", None, "queued", json.dumps(files), 1.0)
+        assert store.hold_lease("ingest-worker", "dead-replica", 2.0)
+        assert store.claim_job("dead-replica") is not None  # then the replica died: no renewal, no end
+        with replica(replica_settings(tmp_path / "b", pg_url, shared)) as (b, services):
+            started = time.monotonic()
+            assert eventually(lambda: services.worker.holds_lease, 15)
+            assert time.monotonic() - started > 0.5  # not before the dead one's lease lapsed
+            _, admin = store.create_key("quản trị", admin=True)
+            done = _job(b, admin, "dead0job")
+            assert done["state"] == "completed" and done["files"][0]["status"] == "added", done
+            row = store.get_job("dead0job")
+            assert row is not None and row["attempts"] == 2 and row["worker"] == services.worker.holder
+            hits = httpx.get(f"{b}/v1/search", params={"q": "Hưng Lợi chứng thực"}, headers=_bearer(admin))
+            assert hits.json()["results"][0]["source"] == "hung-loi.txt"  # this replica published it itself
+            assert eventually(lambda: not folder.exists())
+    finally:
+        store.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ connection lost mid-request leaves no half-written rows."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -179,3 +180,95 @@ def test_a_database_that_was_never_upgraded_says_what_to_run(pg_blank_url: str) 
         assert info.value.code == "schema_mismatch"
     finally:
         store.close()
+
+
+def test_the_job_queue_and_its_lease(store: StateStore) -> None:
+    """Both stores keep jobs the same way (web/jobs.py reads their rows): queue order, claims, guarded updates,
+    cancels, the measured rate, and a lease one holder at a time."""
+    files = json.dumps([{"filename": "a.txt", "source": "a.txt", "status": "queued", "staged": "00000"}])
+    store.insert_job("j1", None, "queued", files, 2.5)
+    store.insert_job("j2", 7, "queued", files, 1.0)
+    store.insert_job("j3", 7, "completed", "[]", 0.0)  # every file refused: ended at once
+    first = store.get_job("j1")
+    assert (
+        first is not None and first["state"] == "queued" and json.loads(first["files"]) == json.loads(files)
+    )
+    assert (
+        first["created_at"].endswith("+00:00")
+        and first["finished_at"] is None
+        and not first["cancel_requested"]
+    )
+    assert store.get_job("j3")["finished_at"] is not None  # type: ignore[index]
+    assert store.get_job("nope") is None
+    assert [r["id"] for r in store.list_jobs(["queued", "running"])] == ["j1", "j2"]
+    assert [r["id"] for r in store.list_jobs(limit=2)] == ["j3", "j2"]  # newest first
+
+    claimed = store.claim_job("w1")
+    assert claimed is not None and claimed["id"] == "j1" and claimed["state"] == "running"
+    assert claimed["worker"] == "w1" and claimed["attempts"] == 1 and claimed["started_at"]
+    assert not store.update_job("j1", running_as="w2", rate=9.0)  # not that worker's job
+    assert store.update_job("j1", running_as="w1", rate=4.5, files="[]")
+    assert store.last_job_rate() == 4.5
+    with pytest.raises(ValueError):
+        store.update_job("j1", seq=1)
+    assert store.cancel_job("j1") == "running" and store.get_job("j1")["cancel_requested"]  # type: ignore[index]
+    assert store.cancel_job("j2") == "cancelled" and store.cancel_job("nope") is None
+    assert store.claim_job("w1") is None  # j2 was cancelled before it ran
+    finished = "2026-12-01T10:00:00+00:00"
+    assert store.update_job("j1", state="completed", finished_at=finished, worker=None)
+    assert store.get_job("j1")["finished_at"] == finished  # type: ignore[index]
+
+    assert store.hold_lease("queue", "w1", 0.5)
+    assert not store.hold_lease("queue", "w2", 0.5)  # held by another
+    assert store.hold_lease("queue", "w1", 0.5)  # renewed by its holder
+    time.sleep(0.7)
+    assert store.hold_lease("queue", "w2", 5.0)  # lapsed: taken over
+    store.release_lease("queue", "w1")  # not its lease any more: nothing happens
+    assert not store.hold_lease("queue", "w1", 5.0)
+    store.release_lease("queue", "w2")
+    assert store.hold_lease("queue", "w1", 5.0)
+
+
+def test_replicas_claim_each_job_once(pg_url: str) -> None:
+    stores = [PostgresStore(DatabaseSettings(url=pg_url)) for _ in range(2)]
+    try:
+        for i in range(20):
+            stores[0].insert_job(f"j{i:02d}", None, "queued", "[]", 0.0)
+        claimed: list[str] = []
+        lock = threading.Lock()
+
+        def drain(store: PostgresStore, worker: str) -> None:
+            while (row := store.claim_job(worker)) is not None:
+                with lock:
+                    claimed.append(row["id"])
+
+        threads = [threading.Thread(target=drain, args=(s, f"w{i}")) for i, s in enumerate(stores)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(claimed) == [f"j{i:02d}" for i in range(20)]  # every job once, none twice
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_the_write_lock_can_be_tried_without_waiting(pg_url: str) -> None:
+    """As threading.Lock: `acquire(blocking=False)` (the API's deletes poll it from the event loop) and
+    `acquire(timeout=...)` (the ingest worker), across replicas."""
+    a, b = PostgresStore(DatabaseSettings(url=pg_url)), PostgresStore(DatabaseSettings(url=pg_url))
+    try:
+        first, second = a.write_lock(5), b.write_lock(5)
+        assert first.acquire(blocking=False)
+        assert not first.acquire(blocking=False)  # a second thread of the same replica
+        started = time.monotonic()
+        assert not second.acquire(timeout=0.3)  # another replica
+        assert time.monotonic() - started >= 0.3
+        first.release()
+        assert second.acquire(blocking=False)
+        second.release()
+        with pytest.raises(RuntimeError):
+            second.release()
+    finally:
+        a.close()
+        b.close()
