@@ -1,12 +1,15 @@
 """Two replicas on one PostgreSQL, on loopback: load, shared keys, shared limits, uploads, a replica killed.
 
     python -m eval.bench_replicas [--clients 50] [--searches-per-client 20] [--corpus DIR] [--limit 60]
+                                  [--lease-s 30]
 
 An embedded PostgreSQL (pgvector) is started under --data; the corpus (default: a generated one, see
 eval.load_bench) is ingested with the real embedding model through `troly ingest`; then two `troly serve`
 processes, each with its own home, share the database (TROLY_DATABASE__URL, TROLY_INDEX__BACKEND=postgres)
 and one uploads folder. They generate no answers here (the LLM backend points nowhere): the figures are
-for search, keys, limits and the index, what the replicas share. Prints one line per measurement.
+for search, keys, limits, the index and the upload job queue, what the replicas share. A starts first, so its
+worker holds the job queue; after A is killed, an upload through B waits for A's lease to lapse
+(--lease-s), then B's worker runs it. Prints one line per measurement.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ def _free_port() -> int:
         return port
 
 
-def _env(home: Path, url: str, uploads: Path, limit: int) -> dict[str, str]:
+def _env(home: Path, url: str, uploads: Path, limit: int, lease_s: float) -> dict[str, str]:
     return {
         **os.environ,
         "TROLY_HOME": str(home),
@@ -52,9 +55,14 @@ def _env(home: Path, url: str, uploads: Path, limit: int) -> dict[str, str]:
         "TROLY_INDEX__BACKEND": "postgres",
         "TROLY_SERVER__UPLOADS_DIR": str(uploads),
         "TROLY_SERVER__RATE_LIMIT_PER_MINUTE": str(limit),
+        "TROLY_JOBS__LEASE_S": str(lease_s),
         "TROLY_LLM__BACKEND": "openai",
         "TROLY_OPENAI__BASE_URL": "http://127.0.0.1:9/v1",
     }
+
+
+# Replica name by process id, to tell which replica's worker ran a job (its holder names the pid).
+_BY_PID: dict[int, str] = {}
 
 
 class Replica:
@@ -70,6 +78,13 @@ class Replica:
             stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT,
         )
+        _BY_PID[self.process.pid] = name
+
+    @classmethod
+    def named(cls, worker: str) -> str:
+        """The replica whose ingest worker is `worker` (host:pid:nonce, web/ingest_worker.py)."""
+        parts = worker.split(":")
+        return _BY_PID.get(int(parts[1]), worker) if len(parts) == 3 and parts[1].isdigit() else worker
 
     def wait(self, token: str) -> None:
         deadline = time.monotonic() + 120
@@ -142,6 +157,37 @@ async def load(
     return phases
 
 
+def upload(
+    store: PostgresStore, to: Replica, search: Replica, token: str, name: str, text: bytes, phrase: str
+) -> dict[str, object]:
+    """Upload one file through `to` (a job), then search for `phrase` through `search` until its file is the
+    first hit: the times from the request, and which replica's worker ran the job."""
+    started = time.perf_counter()
+    uploaded = httpx.post(
+        f"{to.url}/v1/documents", files=[("files", (name, text))], headers=_bearer(token), timeout=120
+    )
+    answered = time.perf_counter()
+    while True:
+        hits = httpx.get(f"{search.url}/v1/search", params={"q": phrase}, headers=_bearer(token)).json()[
+            "results"
+        ]
+        if (hits and hits[0]["source"] == name) or time.perf_counter() - answered > 120:
+            break
+        time.sleep(0.05)
+    found = time.perf_counter()
+    job = store.get_job(uploaded.json()["id"]) if uploaded.status_code == 202 else None
+    worker = str(job["worker"] or "") if job else ""
+    return {
+        "upload_status": uploaded.status_code,
+        "upload_answered_s": round(answered - started, 2),
+        "found_after_upload_answered_s": round(found - answered, 2),
+        "from_upload_start_s": round(found - started, 2),
+        "job": None if job is None else job["state"],
+        "job_attempts": None if job is None else job["attempts"],
+        "job_run_by": Replica.named(worker),
+    }
+
+
 def _print(label: str, value: object) -> None:
     print(
         f"{label}: {json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value}",
@@ -158,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--searches-per-client", type=int, default=20)
     parser.add_argument("--limit", type=int, default=60, help="requests per minute per key, on both replicas")
+    parser.add_argument(
+        "--lease-s", type=float, default=30.0, help="jobs.lease_s: how long a killed worker holds the queue"
+    )
     parser.add_argument("--data", type=Path, default=Path("/tmp/troly-bench-replicas"))
     args = parser.parse_args(argv)
 
@@ -178,8 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             corpus = root / "corpus"
             corpus.mkdir()
             queries = generated_corpus(corpus, args.documents)
-        env_a = _env(root / "a", url, uploads, args.limit)
-        env_b = _env(root / "b", url, uploads, args.limit)
+        env_a = _env(root / "a", url, uploads, args.limit, args.lease_s)
+        env_b = _env(root / "b", url, uploads, args.limit, args.lease_s)
         started = time.perf_counter()
         subprocess.run([*_CLI, "ingest", str(corpus)], env=env_a, check=True, capture_output=True)
         _print(
@@ -189,9 +238,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         store = PostgresStore(DatabaseSettings(url=url))
         try:
             _, admin = store.create_key("bench-admin", admin=True)
-            replicas = [Replica("A", env_a), Replica("B", env_b)]
-            for replica in replicas:
-                replica.wait(admin)
+            # A first: its ingest worker takes the job queue's lease, so that killing A below kills the holder.
+            replicas = [Replica("A", env_a)]
+            replicas[0].wait(admin)
+            replicas.append(Replica("B", env_b))
+            replicas[1].wait(admin)
             a, b = replicas
 
             made = subprocess.run(
@@ -231,32 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             phrase = f"Phường Bình Thủy mở điểm hỗ trợ chữ ký số lưu động số {int(time.time())}"
             text = f"Thông báo\n\n{phrase}, phục vụ người cao tuổi tại nhà văn hóa khu vực.".encode()
-            started = time.perf_counter()
-            uploaded = httpx.post(
-                f"{a.url}/v1/documents",
-                files=[("files", ("binh-thuy.txt", text))],
-                headers=_bearer(admin),
-                timeout=120,
-            )
-            answered = time.perf_counter()
-            while True:
-                hits = httpx.get(f"{b.url}/v1/search", params={"q": phrase}, headers=_bearer(admin)).json()[
-                    "results"
-                ]
-                if hits and hits[0]["source"] == "binh-thuy.txt":
-                    break
-                if time.perf_counter() - answered > 30:
-                    break
-                time.sleep(0.05)
-            found = time.perf_counter()
             _print(
                 "upload through A, found by search through B",
-                {
-                    "upload_status": uploaded.status_code,
-                    "upload_s": round(answered - started, 2),
-                    "visible_on_b_after_upload_returned_s": round(found - answered, 2),
-                    "from_upload_start_s": round(found - started, 2),
-                },
+                upload(store, a, b, admin, "binh-thuy.txt", text, phrase),
             )
 
             tokens = [store.create_key(f"kill-{i}")[1] for i in range(args.clients)]
@@ -267,6 +295,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print(
                 "A killed (SIGKILL) 1 s into the load: A's clients (expected to fail)",
                 phases[a.url].summary(),
+            )
+            phrase = f"Xã Thới Hưng tiếp nhận hồ sơ cấp đổi giấy phép lái xe số {int(time.time())}"
+            text = f"Thông báo\n\n{phrase} vào sáng thứ Sáu tại trụ sở xã.".encode()
+            _print(
+                f"after A was killed: upload through B, found through B (jobs.lease_s {args.lease_s:g})",
+                upload(store, b, b, admin, "thoi-hung.txt", text, phrase),
             )
         finally:
             store.close()
