@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ from troly.settings import DatabaseSettings
 from web.copy_installation import copy_installation
 from web.db import Database
 from web.postgres_store import PostgresStore
+from web.uploads import stage_job_files
 
 runner = CliRunner()
 
@@ -72,6 +74,11 @@ def test_copy_moves_an_installation_and_nothing_is_lost(tmp_path: Path, pg_blank
     )
     db.add_feedback("a1", "up", "đúng", key_id=key.id)
     db.audit(key.id, "ask", "Cần Thơ xếp hạng mấy?")
+    files = json.dumps([{"filename": "moi.txt", "source": "moi.txt", "status": "queued", "staged": "00000"}])
+    db.insert_job("done1", key.id, "queued", files, 1.0)
+    db.update_job("done1", state="completed", rate=3.5, finished_at="2026-12-01T09:00:00+00:00")
+    db.insert_job("wait1", key.id, "queued", files, 2.0)  # not run yet: its staged file must come along
+    stage_job_files(source.uploads_dir, "wait1", [("00000", "Văn bản chờ nạp.".encode())])
     db.close()
     shared = tmp_path / "shared-uploads"
     env = {"TROLY_HOME": str(home), "TROLY_CHUNKING__TARGET_WORDS": "30", "TROLY_CHUNKING__MAX_WORDS": "60",
@@ -87,6 +94,15 @@ def test_copy_moves_an_installation_and_nothing_is_lost(tmp_path: Path, pg_blank
         assert store.history(conversation, 10) == sqlite.history(conversation, 10)
         assert store.audit_log() == sqlite.audit_log() and store.answer_exists("a1")
         assert store.create_key("mới")[0].id == key.id + 1  # the sequences go on after the copied ids
+        for job_id in ("done1", "wait1"):
+            copied_job, original = store.get_job(job_id), sqlite.get_job(job_id)
+            assert copied_job is not None and original is not None
+            assert json.loads(copied_job.pop("files")) == json.loads(original.pop("files"))
+            assert copied_job == {**original, "cancel_requested": False}
+        assert [j["id"] for j in store.list_jobs(["queued"])] == ["wait1"] and store.last_job_rate() == 3.5
+        store.insert_job("next1", None, "queued", "[]", 0.0)
+        assert [j["id"] for j in store.list_jobs(limit=1)] == ["next1"]
+        assert (shared / ".jobs" / "wait1" / "00000").read_text() == "Văn bản chờ nạp."
     finally:
         store.close()
         sqlite.close()
