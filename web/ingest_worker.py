@@ -114,6 +114,7 @@ class IngestWorker:
         self._stop = threading.Event()
         self._lost = threading.Event()
         self._holding = False
+        self._renewed = float("-inf")
         self._recovered = False
         self._cancelled: set[str] = set()
         self._threads: list[threading.Thread] = []
@@ -211,12 +212,15 @@ class IngestWorker:
             return True
         self._holding = self.db.hold_lease(LEASE, self.holder, self.settings.jobs.lease_s)
         if self._holding:
+            self._renewed = time.monotonic()
             self._lost.clear()
             self._recovered = False  # whoever held it before may have died mid-job
         return self._holding
 
     def _heartbeat(self) -> None:
-        """Renew the lease while this process lives, also while a job writes (no checkpoints then)."""
+        """Renew the lease while this process lives, also while a job writes (no checkpoints then). A lease
+        that could not be renewed for `jobs.lease_s` (the database unreachable) counts as lost: another
+        process may hold it by now, and will settle the job this one was running."""
         while not self._stop.wait(self.settings.jobs.lease_s / 3):
             if not self._holding:
                 continue
@@ -225,8 +229,13 @@ class IngestWorker:
                     log.warning("ingest worker: lease lost to another process")
                     self._holding = False
                     self._lost.set()
+                else:
+                    self._renewed = time.monotonic()
             except Exception as exc:
                 log.warning("ingest worker: lease not renewed: %s", exc)
+                if time.monotonic() - self._renewed >= self.settings.jobs.lease_s:
+                    self._holding = False
+                    self._lost.set()
 
     # -- one job -----------------------------------------------------------------------------------------
 

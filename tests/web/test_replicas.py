@@ -282,13 +282,18 @@ def test_postgres_down_at_start_then_lost_mid_run(tmp_path: Path, own_pg: Embedd
         _, token = services.db.create_key("app")
         assert _status(f"{a}/v1/search", token) == 200
 
+        assert eventually(lambda: services.worker.holds_lease, 15)  # the job queue, once the database is up
+
         own_pg.kill()  # as a crash of the database server: every connection dies at once
         lost = httpx.get(f"{a}/v1/search", params={"q": "x"}, headers=_bearer(token), timeout=30)
         assert lost.status_code == 503 and lost.headers["retry-after"]
         assert _status(f"{a}/readyz") == 503
+        # Not renewed for jobs.lease_s: another replica may hold the queue by now, so this one lets it go.
+        assert eventually(lambda: not services.worker.holds_lease, 15)
         own_pg.start()
         _wait_for(lambda: _status(f"{a}/v1/search", token) == 200, 60.0)
         assert _status(f"{a}/readyz") == 200
+        assert eventually(lambda: services.worker.holds_lease, 30)
 
 
 def _serve(settings_env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
