@@ -17,6 +17,7 @@ from assistant.citations import CitedSentence, align, answer_sentences, overlap,
 from assistant.evidence import Evidence, EvidenceSentence, Source
 from assistant.prompting import clean_model_output
 from assistant.refusal import model_declined
+from assistant.stopwords import STOPWORDS
 from assistant.verify import CITATION_MARK, numbers_as_written
 from ingest.vietnamese import fold, syllables
 from troly.records import Document, DocumentProfile
@@ -80,7 +81,8 @@ class SentenceChecker:
 
     def _check(self, sentence: str) -> CitedSentence | None:
         yes_no = is_yes_no(self.question)
-        if model_declined(sentence) or (adds_nothing(sentence, self.question) and not yes_no):
+        chooses = yes_no or is_choice(self.question)
+        if model_declined(sentence) or (adds_nothing(sentence, self.question) and not chooses):
             return None
         cited = align(sentence, self.evidence, min_overlap=MIN_ALIGNMENT)
         source, quote = cited.source, cited.quote
@@ -139,6 +141,12 @@ def is_yes_no(question: str) -> bool:
     return _YES_NO.search(fold(question).strip()) is not None
 
 
+def is_choice(question: str) -> bool:
+    """ "Người chiếm hữu ngay tình hay người chiếm hữu không ngay tình thì phải chứng minh?": the answer picks
+    one of the question's own phrases, so restating them is the answer."""
+    return re.search(r"\bhay\b(?!\s+khong\b)", fold(question)) is not None
+
+
 def negated_phrase(sentence: str) -> str | None:
     """The (folded) words an answer negates: "… không được trợ cấp thôi việc" -> "duoc tro cap"."""
     match = re.search(rf"{_NEGATION.pattern}\s+((?:\w+\s+){{0,2}}\w+)", fold(CITATION_MARK.sub("", sentence)))
@@ -160,6 +168,11 @@ def polarity_agrees(sentence: str, quote: str) -> bool:
 
 def adds_nothing(sentence: str, question: str) -> bool:
     """True for a sentence whose every word is already in the question ("Chủ tịch UBND TP Cần Thơ [1]." for
-    "Chủ tịch UBND TP Cần Thơ là ai?"): an echo answers nothing, whatever it cites."""
+    "Chủ tịch UBND TP Cần Thơ là ai?"), function words aside ("Người công bố di chúc … là người công bố di
+    chúc" for "Ai công bố di chúc …?"): an echo answers nothing, whatever it cites."""
+    asked = set(syllables(fold(question)))
+    if "ai" in asked:  # "Ai …?" is answered "Người …", which names nobody
+        asked.add("nguoi")
     words = set(syllables(fold(CITATION_MARK.sub("", sentence))))
-    return bool(words) and words <= set(syllables(fold(question)))
+    content = {w for w in words if w not in STOPWORDS}
+    return bool(words) and (words <= asked or (bool(content) and content <= asked))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.evidence import select_evidence
-from assistant.focus import definition_term, definitions_first, defines_term
+from assistant.focus import defines_term, definition_term, definitions_first
 from tests.assistant.test_evidence import hit
 
 
