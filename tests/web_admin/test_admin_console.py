@@ -156,6 +156,9 @@ def test_upload_ask_feedback_review_export_and_eval(
     card.locator("button[type=submit]").click()
     reviewed = console.feedback_card("Phường lắp đặt bao nhiêu điểm phát sóng")
     reviewed.locator(".badge.done").wait_for()
+    page.locator("#feedback-filter select[name=document]").select_option("")
+    page.locator("#feedback-filter button[type=submit]").click()
+    page.locator("#feedback-list article.feedback").nth(2).wait_for()
     _shot(page, "admin-feedback.png")
 
     # Export, as the button downloads it, then the benchmark run on it.

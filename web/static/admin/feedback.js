@@ -110,7 +110,7 @@ function feedbackCard(item) {
   const down = item.rating === "down";
   const badge = el("span", {
     class: "badge " + (down ? "down" : "up"),
-    text: down ? "👎 Không hài lòng" : "👍 Hài lòng",
+    text: down ? "Không hài lòng" : "Hài lòng",
   });
   const state = el("span", {
     class: "badge " + (item.review ? "done" : "open"),
