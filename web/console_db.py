@@ -42,6 +42,11 @@ CREATE TABLE IF NOT EXISTS feedback_reviews (
     note TEXT
 );
 """
+# Feedback with its answer; the caller joins feedback_reviews as `r`.
+_FEEDBACK = (
+    "SELECT f.id, f.answer_id, f.rating, f.comment, f.created_at, a.question, a.text, a.refused, a.citations,"
+    " r.answerable, r.answers, r.sources, r.note, r.reviewed_at FROM feedback f JOIN answers a ON a.id = f.answer_id"
+)
 # A key's last use is written at most this often: every request would be a write otherwise.
 TOUCH_EVERY_S = 60.0
 
@@ -158,12 +163,7 @@ class ConsoleStore:
     ) -> list[FeedbackItem]:
         """Feedback with its question, answer and review, thumbs-down first, newest first within each.
         `since` / `until` are ISO dates (inclusive)."""
-        sql = (
-            "SELECT f.id, f.answer_id, f.rating, f.comment, f.created_at, a.question, a.text, a.refused,"
-            " a.citations, r.answerable, r.answers, r.sources, r.note, r.reviewed_at"
-            " FROM feedback f JOIN answers a ON a.id = f.answer_id"
-            " LEFT JOIN feedback_reviews r ON r.feedback_id = f.id WHERE 1 = 1"
-        )
+        sql = _FEEDBACK + " LEFT JOIN feedback_reviews r ON r.feedback_id = f.id WHERE 1 = 1"
         params: list[Any] = []
         if since:
             sql += " AND f.created_at >= ?"
@@ -199,12 +199,7 @@ class ConsoleStore:
 
     def reviewed_items(self, since: str | None = None) -> list[FeedbackItem]:
         """Reviewed feedback, oldest review first; `since` (ISO date) bounds the review's date."""
-        sql = (
-            "SELECT f.id, f.answer_id, f.rating, f.comment, f.created_at, a.question, a.text, a.refused,"
-            " a.citations, r.answerable, r.answers, r.sources, r.note, r.reviewed_at"
-            " FROM feedback_reviews r JOIN feedback f ON f.id = r.feedback_id"
-            " JOIN answers a ON a.id = f.answer_id"
-        )
+        sql = _FEEDBACK + " JOIN feedback_reviews r ON r.feedback_id = f.id"
         params: list[Any] = []
         if since:
             sql += " WHERE r.reviewed_at >= ?"

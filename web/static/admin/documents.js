@@ -1,6 +1,6 @@
 // Documents: upload with a progress bar and the result per file (from the ingest job), the list, search, delete.
 import { api, uploadFiles } from "./api.js";
-import { bytes, cell, clear, day, el, fold, notice } from "./dom.js";
+import { actionButton, bytes, clear, day, el, fillTable, fold, notice } from "./dom.js";
 
 const STATUS = {
   queued: "Đang chờ nạp",
@@ -34,29 +34,19 @@ function renderDocuments() {
   const rows = documents.filter(
     (d) => !needle || fold([d.title, d.id, ...d.subjects].join(" ")).includes(needle),
   );
-  const body = clear(document.querySelector("#doc-table tbody"));
-  for (const doc of rows) {
-    const remove = el("button", {
-      type: "button",
-      class: "danger",
-      text: "Xóa",
-      "aria-label": "Xóa tài liệu " + doc.title,
-      onclick: () => deleteDocument(doc),
-    });
-    body.append(
-      el(
-        "tr",
-        {},
-        cell("Tiêu đề", el("span", { class: "title", text: doc.title })),
-        cell("Ngày", day(doc.date)),
-        cell("Nguồn", el("code", { text: doc.id })),
-        cell("Kích thước", bytes(doc.size)),
-        cell("Số đoạn", String(doc.chunks)),
-        cell("Chủ thể", doc.subjects.length ? doc.subjects.join("; ") : "–"),
-        cell("Thao tác", remove),
-      ),
-    );
-  }
+  fillTable(
+    document.getElementById("doc-table"),
+    ["Tiêu đề", "Ngày", "Nguồn", "Kích thước", "Số đoạn", "Chủ thể", ""],
+    rows.map((doc) => [
+      el("span", { class: "title", text: doc.title }),
+      day(doc.date),
+      el("code", { text: doc.id }),
+      bytes(doc.size),
+      String(doc.chunks),
+      doc.subjects.length ? doc.subjects.join("; ") : "–",
+      actionButton("Xóa", "Xóa tài liệu " + doc.title, () => deleteDocument(doc)),
+    ]),
+  );
   document.getElementById("doc-empty").hidden = rows.length > 0;
 }
 

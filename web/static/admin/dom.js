@@ -17,8 +17,24 @@ export function el(tag, attrs, ...children) {
   return node;
 }
 
-export function cell(label, ...children) {
-  return el("td", { "data-label": label }, ...children);
+const ACTIONS = "Thao tác";
+
+// Fills a table: its header once from `columns` (an empty name is the actions column), then one row per
+// array of cells; each cell carries its column's name, which the phone layout shows as a label.
+export function fillTable(table, columns, rows) {
+  if (!table.tHead) {
+    const head = table.createTHead().insertRow();
+    for (const name of columns) {
+      head.append(el("th", { scope: "col" }, name || el("span", { class: "sr-only", text: ACTIONS })));
+    }
+  }
+  const body = table.tBodies[0] || table.createTBody();
+  const line = (cells) => el("tr", {}, ...cells.map((c, i) => el("td", { "data-label": columns[i] || ACTIONS }, c)));
+  body.replaceChildren(...rows.map(line));
+}
+
+export function actionButton(text, label, onclick) {
+  return el("button", { type: "button", class: "danger", text, "aria-label": label, onclick });
 }
 
 export function clear(node) {

@@ -1,37 +1,25 @@
 // Keys: create (the token is shown once), revoke, last use; and the audit log with its filters.
 import { api, query } from "./api.js";
-import { cell, clear, el, notice, when } from "./dom.js";
+import { actionButton, clear, el, fillTable, notice, when } from "./dom.js";
 
 let keys = [];
 
 export async function loadKeys() {
   keys = (await api("GET", "/keys")).keys;
-  const body = clear(document.querySelector("#key-table tbody"));
-  for (const key of keys) {
-    const revoke = key.revoked_at
-      ? null
-      : el("button", {
-          type: "button",
-          class: "danger",
-          text: "Thu hồi",
-          "aria-label": "Thu hồi khóa " + key.name,
-          onclick: () => revokeKey(key),
-        });
-    body.append(
-      el(
-        "tr",
-        {},
-        cell("Mã", "#" + key.id),
-        cell("Tên", key.name),
-        cell("Gợi ý", el("code", { text: key.hint })),
-        cell("Vai trò", key.admin ? "Quản trị" : "Người dùng"),
-        cell("Tạo lúc", when(key.created_at)),
-        cell("Dùng lần cuối", key.last_used_at ? when(key.last_used_at) : "Chưa dùng"),
-        cell("Trạng thái", key.revoked_at ? "Đã thu hồi " + when(key.revoked_at) : "Đang dùng"),
-        cell("Thao tác", revoke),
-      ),
-    );
-  }
+  fillTable(
+    document.getElementById("key-table"),
+    ["Mã", "Tên", "Gợi ý", "Vai trò", "Tạo lúc", "Dùng lần cuối", "Trạng thái", ""],
+    keys.map((key) => [
+      "#" + key.id,
+      key.name,
+      el("code", { text: key.hint }),
+      key.admin ? "Quản trị" : "Người dùng",
+      when(key.created_at),
+      key.last_used_at ? when(key.last_used_at) : "Chưa dùng",
+      key.revoked_at ? "Đã thu hồi " + when(key.revoked_at) : "Đang dùng",
+      key.revoked_at ? null : actionButton("Thu hồi", "Thu hồi khóa " + key.name, () => revokeKey(key)),
+    ]),
+  );
   fillKeyFilter();
 }
 
@@ -74,20 +62,16 @@ export async function loadAudit() {
   const params = Object.fromEntries(new FormData(document.getElementById("audit-filter")).entries());
   const entries = (await api("GET", "/audit" + query(params))).entries;
   const names = new Map(keys.map((k) => [k.id, k.name]));
-  const body = clear(document.querySelector("#audit-table tbody"));
-  for (const entry of entries) {
-    const key = entry.key_id === null ? "–" : `#${entry.key_id} ${names.get(entry.key_id) || ""}`;
-    body.append(
-      el(
-        "tr",
-        {},
-        cell("Thời điểm", when(entry.at)),
-        cell("Khóa", key),
-        cell("Hành động", el("code", { text: entry.action })),
-        cell("Chi tiết", entry.detail),
-      ),
-    );
-  }
+  fillTable(
+    document.getElementById("audit-table"),
+    ["Thời điểm", "Khóa", "Hành động", "Chi tiết"],
+    entries.map((entry) => [
+      when(entry.at),
+      entry.key_id === null ? "–" : `#${entry.key_id} ${names.get(entry.key_id) || ""}`,
+      el("code", { text: entry.action }),
+      entry.detail,
+    ]),
+  );
 }
 
 export function initKeys() {
