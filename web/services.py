@@ -27,6 +27,7 @@ from assistant.llm.base import ChatMessage, ChatModelError, ModelInfo
 from index.text import TermDocuments
 from troly.records import Chunk, Document, DocumentProfile, SearchHit
 from troly.settings import Settings
+from web.console_db import ConsoleStore
 from web.db import Database
 from web.errors import ApiError
 from web.ingest_worker import IngestWorker, JobLibrary
@@ -84,6 +85,9 @@ class LibraryLike(JobLibrary, Protocol):
     def chunks(self, doc_id: str | None = None) -> Sequence[Chunk]: ...
 
     def document_count(self) -> int: ...
+
+    @property
+    def generation(self) -> int | None: ...
 
     def chunk_count(self, raw: bytes, source: str) -> int: ...
 
@@ -168,6 +172,11 @@ class Services:
     _admission: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(ADMISSION_SLOTS)
     )
+    # The admin console's sessions, reviews and figures, on the same database.
+    console: ConsoleStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.console = ConsoleStore(self.db)
 
     @classmethod
     def create(
