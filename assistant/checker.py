@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from assistant.binding import CitedUnit, binding_problems
-from assistant.citations import CitedSentence, align, answer_sentences, with_mark
-from assistant.evidence import Evidence
+from assistant.citations import CitedSentence, align, answer_sentences, overlap, with_mark
+from assistant.evidence import Evidence, EvidenceSentence, Source
 from assistant.prompting import clean_model_output
 from assistant.refusal import model_declined
+from assistant.stopwords import STOPWORDS
 from assistant.verify import CITATION_MARK, numbers_as_written
 from ingest.vietnamese import fold, syllables
 from troly.records import Document, DocumentProfile
@@ -79,7 +81,8 @@ class SentenceChecker:
 
     def _check(self, sentence: str) -> CitedSentence | None:
         yes_no = is_yes_no(self.question)
-        if model_declined(sentence) or (adds_nothing(sentence, self.question) and not yes_no):
+        chooses = yes_no or is_choice(self.question)
+        if model_declined(sentence) or (adds_nothing(sentence, self.question) and not chooses):
             return None
         cited = align(sentence, self.evidence, min_overlap=MIN_ALIGNMENT)
         source, quote = cited.source, cited.quote
@@ -88,18 +91,44 @@ class SentenceChecker:
         first = self.kept[0].source if self.kept else None
         if self.one_document and first is not None and source.doc_id != first.doc_id:
             return None
+        if yes_no:
+            agreeing = self._with_polarity(cited, source, quote)
+            if agreeing is None:
+                self.unsupported.append(f"{cited.text} (ngược nghĩa với nguồn)")
+                return None
+            cited, quote = agreeing, agreeing.quote or quote
         selected = " ".join(s.text for src, s in self.evidence.sentences() if src.n == source.n)
         unit = CitedUnit(
             self.profiles.get(source.doc_id), self.document(source.doc_id).text, quote.start, quote.end
         )
         cited.unsupported = binding_problems(cited.text, unit, self.question, selected)
-        if yes_no and not cited.unsupported and not polarity_agrees(cited.text, quote.text):
-            cited.unsupported = [f"{cited.text} (ngược nghĩa với nguồn)"]
         if cited.unsupported:
             self.unsupported.extend(cited.unsupported)
             return None
         cited.text = numbers_as_written(cited.text, unit.unit_text())
         return cited
+
+    def _with_polarity(
+        self, cited: CitedSentence, source: Source, quote: EvidenceSentence
+    ) -> CitedSentence | None:
+        """A yes/no answer cited to the sentence that states its polarity, or None when its source says the
+        opposite. Restating the question, the answer aligns best with the sentence that names the topic
+        (often an article's title) rather than with the short one that decides it ("1. Không được trợ cấp
+        thôi việc."). A negative answer is re-pointed to the sentence negating its words; a positive one is
+        dropped when any sentence of its source that the model read negates them."""
+        own = [sent for src, sent in self.evidence.sentences() if src.n == source.n]
+        phrase = negated_phrase(cited.text)
+        if phrase is None:
+            return cited if all(polarity_agrees(cited.text, sent.text) for sent in own) else None
+        negates = re.compile(rf"{_NEGATION.pattern}\s+{re.escape(phrase)}\b")
+        if negates.search(fold(quote.text)):
+            return cited
+        candidates = [(overlap(cited.text, s.text), s.score, s) for s in own if negates.search(fold(s.text))]
+        best = max(candidates, key=lambda t: (t[0], t[1]), default=None)
+        if best is not None:
+            return replace(cited, quote=best[2], overlap=best[0])
+        # Worded otherwise than its source ("không được hưởng …"): the quote must at least negate.
+        return cited if _NEGATION.search(fold(quote.text)) else None
 
 
 # "… có được trợ cấp thôi việc không?", "… có phải là tội phạm không?": the answer is a polarity, and restating
@@ -110,6 +139,18 @@ _NEGATION = re.compile(r"\b(?:khong|chua|cam)\b")
 
 def is_yes_no(question: str) -> bool:
     return _YES_NO.search(fold(question).strip()) is not None
+
+
+def is_choice(question: str) -> bool:
+    """ "Người chiếm hữu ngay tình hay người chiếm hữu không ngay tình thì phải chứng minh?": the answer picks
+    one of the question's own phrases, so restating them is the answer."""
+    return re.search(r"\bhay\b(?!\s+khong\b)", fold(question)) is not None
+
+
+def negated_phrase(sentence: str) -> str | None:
+    """The (folded) words an answer negates: "… không được trợ cấp thôi việc" -> "duoc tro cap"."""
+    match = re.search(rf"{_NEGATION.pattern}\s+((?:\w+\s+){{0,2}}\w+)", fold(CITATION_MARK.sub("", sentence)))
+    return match.group(1) if match else None
 
 
 def polarity_agrees(sentence: str, quote: str) -> bool:
@@ -127,6 +168,11 @@ def polarity_agrees(sentence: str, quote: str) -> bool:
 
 def adds_nothing(sentence: str, question: str) -> bool:
     """True for a sentence whose every word is already in the question ("Chủ tịch UBND TP Cần Thơ [1]." for
-    "Chủ tịch UBND TP Cần Thơ là ai?"): an echo answers nothing, whatever it cites."""
+    "Chủ tịch UBND TP Cần Thơ là ai?"), function words aside ("Người công bố di chúc … là người công bố di
+    chúc" for "Ai công bố di chúc …?"): an echo answers nothing, whatever it cites."""
+    asked = set(syllables(fold(question)))
+    if "ai" in asked:  # "Ai …?" is answered "Người …", which names nobody
+        asked.add("nguoi")
     words = set(syllables(fold(CITATION_MARK.sub("", sentence))))
-    return bool(words) and words <= set(syllables(fold(question)))
+    content = {w for w in words if w not in STOPWORDS}
+    return bool(words) and (words <= asked or (bool(content) and content <= asked))

@@ -17,7 +17,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from assistant.focus import EvidenceHints, adjust_scores, assign_units, unit_matches
+from assistant.focus import (
+    EvidenceHints,
+    adjust_scores,
+    assign_units,
+    defines_term,
+    definition_term,
+    unit_matches,
+)
 from assistant.injection import looks_like_instruction
 from assistant.stopwords import STOPWORDS
 from assistant.verify import name_key
@@ -373,6 +380,10 @@ def _support(
 ) -> tuple[float, EvidenceSentence | None]:
     """The best share of the question's terms that one sentence holds, or, with profiles, one unit (a
     paragraph, or a clause with its points); 0 for a quantity question when that unit holds no new number."""
+    term = definition_term(question)
+    defining = next((s for s in ranked if defines_term(s.text, term)), None) if term else None
+    if defining is not None:  # "Lợi tức là …" answers "Theo Bộ luật …, lợi tức được hiểu như thế nào?" whole
+        return 1.0, defining
     best_support = 0.0
     best: EvidenceSentence | None = None
     for sent in ranked:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ingest.vietnamese import fold
-from troly.records import DocumentProfile, Pillar
+from troly.records import DocumentProfile, Pillar, SearchHit
 
 if TYPE_CHECKING:
     from assistant.evidence import EvidenceSentence, SentenceMatch, Terms
@@ -36,6 +36,12 @@ FOCUS_MARGIN = 0.1
 _DEFINITION = re.compile(
     r"^(?:dinh nghia(?: cua)?|the nao la|khai niem(?: cua)?|hieu the nao ve)\s+(.+?)\W*$"
     r"|^(.+?)\s+(?:la gi|duoc hieu (?:la gi|nhu the nao|the nao)|co nghia la gi)\W*$"
+)
+# "Theo Bộ luật Dân sự 2015, lợi tức được hiểu như thế nào?", "Định nghĩa lợi tức theo Bộ luật Dân sự?": where
+# to look is not part of the term.
+_SOURCE_PREFIX = re.compile(r"^(?:theo|trong|tai)\s[^,?]*,\s*")
+_SOURCE_SUFFIX = re.compile(
+    r"\s+(?:theo|trong|tai)\s+(?:quy dinh|bo luat|luat|nghi dinh|thong tu|van ban)\b.*$"
 )
 _LEAD_NUMBER = re.compile(r"^\W*(?:\d+\.|[a-zđ]\))\s*")
 
@@ -54,12 +60,30 @@ class EvidenceHints:
 def definition_term(question: str) -> str | None:
     """The folded term a definition question asks about ("Định nghĩa của "Người lao động"?" -> "nguoi lao
     dong"), else None."""
-    folded = " ".join(re.findall(r"\w+", fold(question)))
+    asked = _SOURCE_PREFIX.sub("", fold(question).strip())
+    folded = " ".join(re.findall(r"\w+", asked))
     match = _DEFINITION.match(folded)
     if match is None:
         return None
-    term = (match.group(1) or match.group(2) or "").strip()
+    term = _SOURCE_SUFFIX.sub("", (match.group(1) or match.group(2) or "").strip())
     return term if 1 <= len(term.split()) <= 8 else None
+
+
+def definitions_first(question: str, hits: list[SearchHit]) -> list[SearchHit]:
+    """For a definition question, only the documents whose chunks define the term ("Lợi tức là khoản lợi …"),
+    when any does: a title or another article naming the term often outranks the sentence that defines it,
+    and the small model then defines the neighbour it read first."""
+    term = definition_term(question)
+    if term is None:
+        return hits
+    defining = {h.chunk.doc_id for h in hits if defines_term(h.chunk.text, term)}
+    return [h for h in hits if h.chunk.doc_id in defining] if defining else hits
+
+
+def defines_term(text: str, term: str) -> bool:
+    """Whether `text` holds a sentence or point that defines the folded `term` ("2. Lợi tức là …")."""
+    pattern = rf"(?:^|[.;:\n]\s*|\b\d+\.\s*|\b[a-zđ]\)\s*){re.escape(term)}\s+(?:la|duoc hieu la)\b"
+    return re.search(pattern, fold(text)) is not None
 
 
 def assign_units(candidates: list[EvidenceSentence], hints: EvidenceHints) -> None:

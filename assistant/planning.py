@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from assistant.condense import condense
 from assistant.evidence import Evidence, select_evidence
-from assistant.focus import EvidenceHints
+from assistant.focus import EvidenceHints, definitions_first
 from assistant.llm.base import ChatMessage
 from assistant.profile_answers import ProfileAnswer, answer_from_profiles
 from assistant.question import QuestionAnalysis, analyse
@@ -160,7 +160,7 @@ class AnswerPlanner:
     ) -> PlannedPart:
         """A part's hits, then its profile answer when the profiles hold one, else its evidence (or why it
         has none that answers)."""
-        hits = self._search(part.question, k, filters, part.doc_ids)
+        hits = definitions_first(part.question, self._search(part.question, k, filters, part.doc_ids))
         # A part is analysed on its own: "… với Cần Thơ có giai đoạn nào?" names one place, asks one field.
         own = analyse(part.question, list(profiles.values()))
         found = answer_from_profiles(own, part, list(profiles.values()), texts.texts(part.doc_ids))

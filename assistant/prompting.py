@@ -74,9 +74,13 @@ _BOILERPLATE = re.compile(
 _SPECIAL = re.compile(r"<\|[^|]*\|>|</?tai_lieu>")
 
 
+# The instruction asks for "số nguồn [n]"; the model sometimes copies the placeholder itself.
+_PLACEHOLDER = re.compile(r"\s*\[n\]", re.IGNORECASE)
+
+
 def clean_model_output(text: str, question: str) -> str:
     """The model's answer without special tokens, boilerplate openings, or an echo of the question."""
-    text = _SPECIAL.sub("", text).strip()
+    text = _PLACEHOLDER.sub("", _SPECIAL.sub("", text)).strip()
     question_key = fold(question).strip(" ?")
     changed = True
     while changed and text:

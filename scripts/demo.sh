@@ -18,6 +18,9 @@ troly ask "Thỏa thuận giữa VNPT và Quảng Trị được ký ở đâu?"
 # A key for the demo page's widget; the page served at / carries it.
 DEMO_KEY="$(troly keys create --name "demo-$(date +%s)" | tail -n 1)"
 export TROLY_SERVER__DEMO_KEY="$DEMO_KEY"
+# An admin key to sign in to the console at /admin (printed here once, as `troly keys create` does).
+ADMIN_KEY="$(troly keys create --name "demo-admin-$(date +%s)" --admin | tail -n 1)"
 echo "== Widget demo: http://$HOST:$PORT/   API docs: http://$HOST:$PORT/docs"
 echo "== API key for this demo: $DEMO_KEY"
+echo "== Admin console: http://$HOST:$PORT/admin   admin key: $ADMIN_KEY"
 exec troly serve --host "$HOST" --port "$PORT"

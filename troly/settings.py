@@ -232,6 +232,9 @@ class ServerSettings(BaseModel):
     demo_key: str = Field(
         default="", description="API key written into the demo page served at / (demo only)."
     )
+    admin_session_minutes: int = Field(
+        default=60, ge=1, le=24 * 60, description="How long a sign-in to the admin console (/admin) lasts."
+    )
 
 
 class JobSettings(BaseModel):

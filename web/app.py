@@ -17,11 +17,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from troly.settings import Settings
 from web.access_log import AccessLog
 from web.errors import ApiError, error_body, install_handlers
-from web.routers import ask, documents, feedback, health, jobs, openai_compat, profiles, search
+from web.routers import (
+    admin,
+    admin_content,
+    ask,
+    documents,
+    feedback,
+    health,
+    jobs,
+    openai_compat,
+    profiles,
+    search,
+)
 from web.services import Services
 
 STATIC_DIR = Path(__file__).parent / "static"
 JSON_BODY_LIMIT = 1 << 20
+UPLOAD_PATHS = ("/v1/documents", "/admin/api/documents")
 
 
 class BodyLimit:
@@ -38,7 +50,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_upload = scope["path"].rstrip("/") == "/v1/documents"
+        is_upload = scope["path"].rstrip("/") in UPLOAD_PATHS
         limit = self.upload_limit if is_upload else JSON_BODY_LIMIT
         code, message = (
             ("upload_too_large", f"Tệp gửi lên quá lớn (tối đa {limit >> 20} MB mỗi lần).")
@@ -101,7 +113,18 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         return JSONResponse(error_body(exc.code, exc.message), status_code=413)
 
     app.add_exception_handler(PayloadTooLarge, on_too_large)
-    for module in (health, ask, search, documents, profiles, jobs, feedback, openai_compat):
+    for module in (
+        health,
+        ask,
+        search,
+        documents,
+        profiles,
+        jobs,
+        feedback,
+        openai_compat,
+        admin,
+        admin_content,
+    ):
         app.include_router(module.router)
     _mount_static(app, settings.server.demo_key)
     app.add_middleware(BodyLimit, upload_limit=settings.server.max_upload_mb << 20)

@@ -29,6 +29,8 @@ from assistant.llm.base import ChatMessage, ChatModelError, ModelInfo
 from index.text import TermDocuments
 from troly.records import Chunk, Document, DocumentProfile, SearchHit
 from troly.settings import Settings
+from web.console_db import ConsoleStore
+from web.db import Database
 from web.errors import ApiError
 from web.ingest_worker import IngestWorker, JobLibrary
 from web.queue import GenerationQueue
@@ -85,6 +87,9 @@ class LibraryLike(JobLibrary, Protocol):
     def chunks(self, doc_id: str | None = None) -> Sequence[Chunk]: ...
 
     def document_count(self) -> int: ...
+
+    @property
+    def generation(self) -> int | None: ...
 
     def chunk_count(self, raw: bytes, source: str) -> int: ...
 
@@ -171,6 +176,24 @@ class Services:
     _admission: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(ADMISSION_SLOTS)
     )
+    # The admin console's sessions, reviews and figures, beside the SQLite store's tables. None on PostgreSQL:
+    # the console has no PostgreSQL store yet, so its routes answer 501 console_unavailable there.
+    console_db: ConsoleStore | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.db, Database):
+            self.console_db = ConsoleStore(self.db)
+
+    @property
+    def console(self) -> ConsoleStore:
+        if self.console_db is None:
+            raise ApiError(
+                501,
+                "console_unavailable",
+                "Bảng quản trị (/admin) chưa dùng được với cơ sở dữ liệu PostgreSQL. Hãy quản trị bằng API "
+                "(/v1/documents, /v1/jobs) và các lệnh troly keys, troly audit.",
+            )
+        return self.console_db
 
     @classmethod
     def create(

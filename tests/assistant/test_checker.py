@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.checker import adds_nothing, is_yes_no, polarity_agrees
+from assistant.checker import adds_nothing, is_choice, is_yes_no, polarity_agrees
 
 
 @pytest.mark.parametrize(
@@ -36,3 +36,18 @@ def test_the_answer_keeps_the_polarity_of_its_source() -> None:
     assert polarity_agrees(
         "Người lao động được trợ cấp thôi việc [1].", "Người lao động được trợ cấp thôi việc."
     )
+
+
+def test_an_echo_with_function_words_is_still_an_echo() -> None:
+    question = "Ai công bố di chúc được lưu tại tổ chức hành nghề công chứng?"
+    assert adds_nothing(
+        "Người công bố di chúc được lưu tại tổ chức hành nghề công chứng là người công bố.", question
+    )
+    assert not adds_nothing("Công chứng viên công bố di chúc [1].", question)
+
+
+def test_a_choice_question_is_answered_with_its_own_words() -> None:
+    question = "Người chiếm hữu ngay tình hay người chiếm hữu không ngay tình thì phải chứng minh?"
+    assert is_choice(question) and not is_yes_no(question)
+    assert adds_nothing("Người chiếm hữu không ngay tình phải chứng minh [1].", question)
+    assert not is_choice("Xã có camera hay không?")

@@ -67,3 +67,5 @@ def test_clean_model_output() -> None:
     assert (
         clean_model_output("Theo tài liệu [1], ông Minh chủ trì.<|im_end|>", question) == "Ông Minh chủ trì."
     )
+    # The instruction's placeholder copied by the model is not a citation.
+    assert clean_model_output("Ông Minh chủ trì [n] [1].", question) == "Ông Minh chủ trì [1]."

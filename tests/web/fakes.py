@@ -42,10 +42,12 @@ class FakeLibrary(DerivedKnowledge):
     def __init__(self) -> None:
         self.texts: dict[str, str] = {}
         self.hashes: dict[str, str] = {}
+        self.writes = 0
 
     def add_text(self, doc_id: str, text: str) -> None:
         self.texts[doc_id] = text
         self.hashes[doc_id] = hashlib.sha256(text.encode()).hexdigest()
+        self.writes += 1
 
     def search(self, query: str, k: int | None = None, filters: Any = None) -> list[SearchHit]:
         words = set(query.lower().split())
@@ -91,6 +93,11 @@ class FakeLibrary(DerivedKnowledge):
 
     def document_count(self) -> int:
         return len(self.texts)
+
+    @property
+    def generation(self) -> int | None:
+        # The real library numbers each write; the fake counts its documents' changes.
+        return self.writes
 
     def chunk_count(self, raw: bytes, source: str) -> int:
         """One chunk per document, as stored; bytes that are not UTF-8 cannot be ingested."""
@@ -141,6 +148,7 @@ class FakeLibrary(DerivedKnowledge):
         if doc_id not in self.texts:
             raise TrolyError(f"unknown {doc_id}", code="not_found")
         del self.texts[doc_id], self.hashes[doc_id]
+        self.writes += 1
 
 
 @dataclass

@@ -106,6 +106,9 @@ def test_replicas_share_keys_uploads_and_the_index(tmp_path: Path, pg_url: str) 
     with replica(a_settings) as (a, a_services), replica(b_settings) as (b, _):
         _, admin = a_services.db.create_key("quản trị", admin=True)  # as `troly keys create` on replica A
         assert httpx.get(f"{b}/v1/documents", headers=_bearer(admin)).status_code == 200
+        # The admin console has no PostgreSQL store yet: it says so, and the API is unaffected.
+        console = httpx.post(f"{b}/admin/api/session", json={"key": admin})
+        assert console.status_code == 501 and console.json()["error"]["code"] == "console_unavailable"
 
         text = "Phường An Khánh tiếp nhận hồ sơ khai sinh trực tuyến từ tháng 5.".encode()
         started = time.monotonic()

@@ -40,7 +40,15 @@ from troly.cli.app import app, err_console  # noqa: E402
 from troly.errors import TrolyError  # noqa: E402
 
 # Importing a command module registers its commands on `app`.
-for _module in ("index_cmds", "ask_cmds", "models_cmds", "eval_cmds", "serve_cmds", "db_cmds"):
+for _module in (
+    "index_cmds",
+    "ask_cmds",
+    "models_cmds",
+    "eval_cmds",
+    "serve_cmds",
+    "db_cmds",
+    "feedback_cmds",
+):
     __import__(f"troly.cli.{_module}")
 
 

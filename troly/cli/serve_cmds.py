@@ -136,8 +136,27 @@ def audit(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100_000, help="Số mục mới nhất.")] = 50,
     action: Annotated[
-        Literal["ask", "upload", "ingest", "cancel", "delete", "feedback"] | None,
-        typer.Option("--action", help="Chỉ một loại: ask, upload, ingest, cancel, delete, feedback."),
+        Literal[
+            "ask",
+            "upload",
+            "ingest",
+            "cancel",
+            "delete",
+            "feedback",
+            "signin",
+            "signin_refused",
+            "signout",
+            "review",
+            "export",
+            "key_create",
+            "key_revoke",
+        ]
+        | None,
+        typer.Option(
+            "--action",
+            help="Chỉ một loại: ask, upload, ingest, cancel, delete, feedback; trang quản trị: signin, "
+            "signin_refused, signout, review, export, key_create, key_revoke.",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="In JSON (mỗi mục một dòng).")] = False,
 ) -> None:

@@ -1,4 +1,7 @@
-"""Browser fixtures: the system Chromium driven by Playwright (no browser download is possible here)."""
+"""Browser fixtures: the system Chromium driven by Playwright (no browser download is possible here).
+
+Registered once, by tests/conftest.py, for the widget's and the admin console's tests alike: one Playwright
+per test session (a second one started while the first runs fails: its event loop is already running)."""
 
 from __future__ import annotations
 
