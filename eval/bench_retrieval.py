@@ -1,10 +1,13 @@
 """Retrieval benchmark over the shared dev sets: hybrid vs its parts, latency, ingestion speed.
 
     python -m eval.bench_retrieval [--shared ../shared] [--home /tmp/troly-bench] [--sweep]
+    python -m eval.bench_retrieval --index-backend postgres [--pg-data /tmp/troly-bench-pg]
 
 Each corpus is ingested into its own TROLY_HOME under --home; the Library keeps vectors there, so only the
 first run embeds (minutes on two cores) and later runs re-use them. Quality passes share one query
-embedding per question (a memo), the latency pass embeds every query afresh.
+embedding per question (a memo), the latency pass embeds every query afresh. With `--index-backend
+postgres` the index lives in PostgreSQL + pgvector instead (an embedded server under --pg-data, one
+database per corpus, kept between runs like the homes).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +26,7 @@ from eval.retrieval import score_retrieval
 from index.base import Embedder, EmbedKind, Vectors
 from index.embedders.factory import build_embedder
 from index.library import Library
-from troly.settings import RetrievalSettings, Settings
+from troly.settings import DatabaseSettings, IndexSettings, RetrievalSettings, Settings
 
 DATASETS: tuple[tuple[str, str], ...] = (
     ("seeds-dev", "seeds"),
@@ -120,6 +124,28 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
+def corpus_settings(args: argparse.Namespace, corpus_name: str) -> Settings:
+    """The corpus's own home (files backend), or its own database on the embedded PostgreSQL."""
+    if args.index_backend == "files":
+        return Settings(home=args.home / corpus_name)
+    import psycopg
+
+    from troly.postgres import schema
+    from troly.postgres.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(args.pg_data).start()  # a no-op once running; stopped at the end of main
+    database = f"bench_{corpus_name}"
+    with psycopg.connect(server.url_for("postgres"), autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{database}"')
+    schema.upgrade(server.url_for(database))
+    return Settings(
+        home=args.home / f"{corpus_name}-postgres",
+        database=DatabaseSettings(url=server.url_for(database)),
+        index=IndexSettings(backend="postgres"),
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -129,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--sweep", action="store_true", help="also try other dense weights")
     parser.add_argument("--only", default="", help="comma-separated dataset names")
+    parser.add_argument("--index-backend", choices=("files", "postgres"), default="files")
+    parser.add_argument("--pg-data", type=Path, default=Path("/tmp/troly-bench-pg"))
     args = parser.parse_args(argv)
     if not (args.shared / "qa").is_dir():
         print(f"no QA sets under {args.shared}/qa", file=sys.stderr)
@@ -145,14 +173,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         corpus = args.shared / "corpus" / corpus_name
         if corpus_name not in libraries:
-            settings = Settings(home=args.home / corpus_name)
-            first = Library.open(settings).ingest([corpus])
+            settings = corpus_settings(args, corpus_name)
+            with closing(Library.open(settings)) as library:
+                first = library.ingest([corpus])
             rate = f"{first.embedded / first.elapsed_s:.1f} chunks/s" if first.embedded else "vectors cached"
-            chunk_count = len(Library.open(settings).chunks())
+            with closing(Library.open(settings)) as library:
+                chunk_count = len(library.chunks())
             took = f"{first.elapsed_s:.2f} s ({rate})"
             print(f"[{corpus_name}] ingest: {first.counts}, {chunk_count} chunks, {took}")
             started = time.perf_counter()
-            again = Library.open(settings).ingest([corpus])  # a fresh Library: nothing loaded yet
+            with closing(Library.open(settings)) as library:  # a fresh Library: nothing loaded yet
+                again = library.ingest([corpus])
             elapsed = time.perf_counter() - started
             reingest_s += elapsed
             files += len(again.outcomes)
@@ -177,6 +208,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if files:
         print(f"\nre-ingest of {files} unchanged files (all corpora, fresh Library each): {reingest_s:.3f} s")
+    if args.index_backend == "postgres":
+        for library in libraries.values():
+            library.close()
+        from troly.postgres.embedded import EmbeddedPostgres
+
+        EmbeddedPostgres(args.pg_data).stop()
     return 0
 
 

@@ -72,13 +72,18 @@ class FaissStore:
             return np.zeros((0, self._dim), dtype=np.float32)
         return np.asarray(self._index.reconstruct_n(0, len(self._ids)), dtype=np.float32)
 
-    def search(self, query: Vectors, k: int) -> list[tuple[str, float]]:
-        """The k best (id, inner product) for one query vector, best first."""
+    def search(self, query: Vectors, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """The k best (id, inner product) for one query vector, best first; with `allowed`, the k best of
+        those ids (everything is ranked, then filtered: exact, and cheap at flat-index sizes)."""
         if not self._ids or k <= 0:
             return []
         matrix = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self._dim)
-        scores, rows = self._index.search(matrix, min(k, len(self._ids)))
-        return [(self._ids[int(r)], float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
+        depth = len(self._ids) if allowed is not None else min(k, len(self._ids))
+        scores, rows = self._index.search(matrix, depth)
+        found = [(self._ids[int(r)], float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
+        if allowed is not None:
+            found = [(chunk_id, score) for chunk_id, score in found if chunk_id in allowed]
+        return found[:k]
 
     def save(self, folder: Path) -> None:
         import faiss

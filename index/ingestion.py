@@ -13,15 +13,18 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from index.snapshot import FileState, Generation
+from index.snapshot import FileState
 from ingest.errors import IngestError
 from troly.records import Chunk, Document, DocumentProfile, IngestOutcome, IngestStatus
 from troly.settings import Settings
+
+if TYPE_CHECKING:
+    from index.generations import GenerationView
 
 Phase = Literal["scan", "embed", "write"]
 
@@ -187,7 +190,7 @@ def _loaded_ahead(ahead: Mapping[str, LoadedFile], path: Path) -> LoadedFile | N
 
 def plan_ingest(
     settings: Settings,
-    generation: Generation | None,
+    generation: GenerationView | None,
     paths: Sequence[Path],
     prune: bool,
     progress: ProgressCallback | None,
@@ -267,7 +270,7 @@ def plan_ingest(
 
 
 def _merge(
-    plan: IngestPlan, generation: Generation | None, loaded: dict[str, LoadedFile], removed: set[str]
+    plan: IngestPlan, generation: GenerationView | None, loaded: dict[str, LoadedFile], removed: set[str]
 ) -> None:
     """The new full state: previous documents in order (replaced where changed), then the new ones."""
     by_doc: dict[str, list[Chunk]] = {}

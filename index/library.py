@@ -27,6 +27,7 @@ from index.base import Embedder, Vectors
 from index.bm25_index import Bm25Index
 from index.faiss_store import FaissStore
 from index.fusion import Fused, Ranking, rrf_fusion, single, weighted_fusion
+from index.generations import GenerationView, open_generation_store
 from index.ingestion import (
     Checkpoint,
     IngestProgress,
@@ -37,7 +38,7 @@ from index.ingestion import (
     plan_ingest,
     try_load,
 )
-from index.snapshot import EmbedderInfo, FileState, Generation, SnapshotData, SnapshotStore
+from index.snapshot import EmbedderInfo, FileState, SnapshotData
 from index.text import (
     AccentRestorer,
     NameLexicon,
@@ -135,7 +136,7 @@ def text_key(chunk: Chunk) -> str:
 class _Live:
     """A loaded generation plus the lookup tables search needs."""
 
-    generation: Generation
+    generation: GenerationView
     chunks: list[Chunk]
     positions: dict[str, int]
     restorer: AccentRestorer | None = None
@@ -169,7 +170,7 @@ class _Live:
         return self.lexicon
 
     @classmethod
-    def load(cls, generation: Generation) -> _Live:
+    def load(cls, generation: GenerationView) -> _Live:
         chunks = generation.chunks()
         return cls(generation, chunks, {c.id: i for i, c in enumerate(chunks)})
 
@@ -177,7 +178,7 @@ class _Live:
 class Library:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self._store = SnapshotStore(settings.index_dir)
+        self._store = open_generation_store(settings)
         self._embedder = embedder
         self._live: _Live | None = None
         self._current: int | None = None
@@ -211,6 +212,10 @@ class Library:
                     raise
                 self._live, self._current = live, current
                 return live
+
+    def close(self) -> None:
+        """Release the store's connections (the PostgreSQL backend's pool); a closed Library is not used again."""
+        self._store.close()
 
     @property
     def generation(self) -> int | None:
@@ -406,16 +411,13 @@ class Library:
 
     def _dense_ranking(self, live: _Live, text: str, mask: Mask | None, depth: int) -> Ranking:
         self._check_embedder(live.generation.manifest.embedder)
-        store = live.generation.faiss()
+        store = live.generation.vector_store()
         if store is None:
             return []
         vector = self.embedder().embed([text], "query")
-        # With a filter, rank everything and filter after: exact, and cheap at flat-index sizes.
-        found = store.search(vector, len(store) if mask is not None else depth)
-        ranking = [(live.positions[i], s) for i, s in found if i in live.positions]
-        if mask is not None:
-            ranking = [(p, s) for p, s in ranking if mask[p]]
-        return ranking[:depth]
+        allowed = None if mask is None else {live.chunks[p].id for p in np.flatnonzero(mask)}
+        found = store.search(vector, depth, allowed)
+        return [(live.positions[i], s) for i, s in found if i in live.positions][:depth]
 
     def _hits(self, live: _Live, fused: list[Fused], k: int, per_document: int) -> list[SearchHit]:
         """The first k fused chunks, at most `per_document` from one document (0: no cap), so a long

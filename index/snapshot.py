@@ -207,6 +207,9 @@ class Generation:
         store: FaissStore = self._cached("faiss", read)
         return store
 
+    def vector_store(self) -> FaissStore | None:
+        return self.faiss()
+
     def bm25(self) -> Bm25Index:
         def read() -> Bm25Index:
             for name in self.manifest.files:
@@ -396,6 +399,9 @@ class SnapshotStore:
             number = path.name[4:].removesuffix(".tmp")
             if path.name.endswith(".tmp") or (number.isdigit() and int(number) not in keep):
                 shutil.rmtree(path, ignore_errors=True)
+
+    def close(self) -> None:
+        """Nothing to release: readers open files as they go."""
 
     def recorded_files(self) -> list[FileState]:
         """File records of the newest generation that still reads, for `rebuild` of a damaged index."""

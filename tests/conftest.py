@@ -9,6 +9,7 @@ import pytest
 from assistant.threads import configure_threads
 from tests.browser import browser, context, page  # noqa: F401  (Chromium fixtures, one Playwright per session)
 from tests.fakes.ollama_server import ollama_server  # noqa: F401  (fixture available to every test)
+from tests.pg import pg_blank_url, pg_server, pg_url  # noqa: F401  (the real PostgreSQL, for every test)
 from troly.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,7 +32,10 @@ class EmbeddingSettings(BaseModel):
 
 
 class LlmSettings(BaseModel):
-    backend: Literal["llamacpp", "ollama"] = "llamacpp"
+    backend: Literal["llamacpp", "ollama", "openai"] = Field(
+        default="llamacpp",
+        description="llamacpp: in-process; ollama: an Ollama server; openai: an OpenAI-compatible server (vLLM).",
+    )
     model: Literal["qwen2.5-coder-1.5b", "qwen2.5-0.5b"] = Field(
         default="qwen2.5-coder-1.5b", description="Embedded GGUF model (llamacpp backend)."
     )
@@ -50,6 +53,17 @@ class OllamaSettings(BaseModel):
     chat_model: str = "qwen2.5:7b-instruct"
     embed_model: str = "bge-m3"
     timeout_s: float = Field(default=120.0, gt=0)
+
+
+class OpenAiSettings(BaseModel):
+    """An OpenAI-compatible chat server (vLLM's `vllm serve`, or a gateway in front of several)."""
+
+    base_url: str = Field(default="http://127.0.0.1:8001/v1", description="Up to and including /v1.")
+    chat_model: str = "Qwen/Qwen2.5-7B-Instruct"
+    api_key: str = Field(default="", description="Sent as a bearer token when set (vLLM --api-key).")
+    timeout_s: float = Field(
+        default=60.0, gt=0, description="Longest wait to connect, and for each streamed piece once connected."
+    )
 
 
 class RetrievalSettings(BaseModel):
@@ -125,12 +139,77 @@ class AnswerSettings(BaseModel):
     )
 
 
+class DatabaseSettings(BaseModel):
+    """Where keys, conversations, answers, feedback, the audit log and rate-limit counters live."""
+
+    url: str = Field(
+        default="",
+        description="Empty: SQLite at <home>/troly.sqlite3 (one machine). postgresql://user:pass@host:5432/db: "
+        "one PostgreSQL shared by several replicas (run `troly db upgrade` first).",
+    )
+    pool_size: int = Field(default=8, ge=1, description="Connections each replica may open (per pool).")
+    connect_timeout_s: float = Field(
+        default=5.0, gt=0, description="How long a request waits for a connection before a 503."
+    )
+    statement_timeout_s: float = Field(
+        default=30.0, gt=0, description="Longest a statement may run on the server (ingests excepted)."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, v: str) -> str:
+        v = v.strip()
+        if v and not v.startswith(("postgresql://", "postgres://", "sqlite:///")):
+            raise ValueError("must be empty (SQLite), sqlite:///PATH or postgresql://...")
+        return v
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith(("postgresql://", "postgres://"))
+
+
+class IndexSettings(BaseModel):
+    """Where the index generations live: files under <home>/index (one machine) or PostgreSQL + pgvector."""
+
+    backend: Literal["files", "postgres"] = Field(
+        default="files", description="postgres keeps the index in database.url (which must be PostgreSQL)."
+    )
+    ef_search: int = Field(
+        default=400,
+        ge=1,
+        le=1000,
+        description="pgvector HNSW candidate list per query: with the graph below, recall@10 0.998 at 100k and "
+        "0.970 at 1M vectors (docs/benchmarks.md, 'pgvector HNSW against FAISS flat').",
+    )
+    hnsw_m: int = Field(
+        default=32,
+        ge=2,
+        le=100,
+        description="HNSW links per node, used when the index is first made (pgvector's 16 levels off below "
+        "0.95 recall at 1M vectors).",
+    )
+    hnsw_ef_construction: int = Field(default=128, ge=4, le=1000)
+    poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often a replica checks PostgreSQL for a newer published generation.",
+    )
+    lock_timeout_s: float = Field(
+        default=120.0, gt=0, description="How long a second ingest waits for the one running before failing."
+    )
+
+
 class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     cors_origins: list[str] = Field(default_factory=list)
     rate_limit_per_minute: int = Field(default=60, ge=1)
     max_upload_mb: int = Field(default=20, ge=1)
+    uploads_dir: Path | None = Field(
+        default=None,
+        description="Where uploaded files are kept (default <home>/uploads). With several replicas: one "
+        "shared folder mounted at the same path on every replica (see docs/deployment.md).",
+    )
     max_question_chars: int = Field(default=2000, ge=10)
     queue_size: int = Field(default=8, ge=1, description="Generation requests that may wait for the model.")
     max_upload_files: int = Field(default=1000, ge=1, description="Files in one upload request.")
@@ -210,11 +289,22 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
     ollama: OllamaSettings = Field(default_factory=OllamaSettings)
+    openai: OpenAiSettings = Field(default_factory=OpenAiSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     chunking: ChunkSettings = Field(default_factory=ChunkSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+
+    @model_validator(mode="after")
+    def _postgres_index_needs_postgres(self) -> Settings:
+        if self.index.backend == "postgres" and not self.database.is_postgres:
+            raise ValueError(
+                "TROLY_INDEX__BACKEND=postgres needs TROLY_DATABASE__URL=postgresql://... (the index lives there)"
+            )
+        return self
 
     @field_validator("home")
     @classmethod
@@ -231,4 +321,11 @@ class Settings(BaseSettings):
 
     @property
     def db_path(self) -> Path:
+        """The SQLite file: `database.url` when it is sqlite:///PATH, else <home>/troly.sqlite3."""
+        if self.database.url.startswith("sqlite:///"):
+            return Path(self.database.url.removeprefix("sqlite:///")).expanduser()
         return self.home / "troly.sqlite3"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.server.uploads_dir or self.home / "uploads"

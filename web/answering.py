@@ -34,7 +34,17 @@ log = logging.getLogger(__name__)
 _INTERNAL = "Lỗi hệ thống khi tạo câu trả lời. Vui lòng thử lại sau."
 _INTERRUPTED = "Câu trả lời bị gián đoạn. Vui lòng thử lại."
 # Codes from other stages: "try again later" (503), "the question is wrong" (422); others are 500.
-_RETRY_LATER = {"model_not_ready", "llm_error", "index_corrupt", "not_ready", "queue_full", "stale_index"}
+_RETRY_LATER = {
+    "model_not_ready",
+    "llm_error",
+    "index_corrupt",
+    "index_busy",
+    "not_ready",
+    "queue_full",
+    "stale_index",
+    "database_unavailable",
+    "schema_mismatch",
+}
 _BAD_QUESTION = {"bad_question", "empty_question"}
 
 
@@ -150,10 +160,25 @@ class AskFlow:
                 raise error_from_event(event)
         raise ApiError(500, "internal", _INTERRUPTED)
 
-    async def sse(self, question: Question, job: Job[AnswerEvent]) -> AsyncIterator[bytes]:
+    async def opened(self, job: Job[AnswerEvent]) -> AsyncIterator[AnswerEvent]:
+        """The job's events, once the first one a client sees is known: an error before any of it (a full or
+        unreachable model server, say) is raised as an ApiError, so that a streamed response carries its
+        status (503 with Retry-After) instead of a 200 stream holding only an error."""
+        events = job.events()
+        first: AnswerEvent | None = None
+        async for event in events:
+            if isinstance(event, TokenEvent | CitationsEvent | DoneEvent | ErrorEvent):
+                first = event
+                break
+        if isinstance(first, ErrorEvent):
+            await events.aclose()
+            raise error_from_event(first)
+        return _prepend(first, events)
+
+    async def sse(self, question: Question, events: AsyncIterator[AnswerEvent]) -> AsyncIterator[bytes]:
         """The answer as SSE: token*, citations, then done (the /v1/ask body) or error."""
         try:
-            async for event in job.events():
+            async for event in events:
                 if isinstance(event, TokenEvent):
                     yield sse_frame(TokenData(text=event.text), "token")
                 elif isinstance(event, CitationsEvent):
@@ -171,3 +196,10 @@ class AskFlow:
         yield sse_frame(
             ErrorData(code="internal", message="Câu trả lời bị gián đoạn. Vui lòng thử lại."), "error"
         )
+
+
+async def _prepend(first: AnswerEvent | None, rest: AsyncIterator[AnswerEvent]) -> AsyncIterator[AnswerEvent]:
+    if first is not None:
+        yield first
+    async for event in rest:
+        yield event

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from assistant.llm.base import ChatMessage
 from troly.errors import TrolyError
 from troly.records import Answer
+from web.ratelimit import RateLimiter
 
 KEY_PREFIX = "troly_"
 
@@ -104,7 +105,7 @@ CREATE TABLE IF NOT EXISTS leases (
 );
 """
 # Columns of ingest_jobs a worker updates (update_job builds its SET clause from these names only).
-_JOB_FIELDS = frozenset(
+JOB_FIELDS = frozenset(
     {
         "state",
         "files",
@@ -145,6 +146,11 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def iso(value: datetime | None) -> str | None:
+    """A time as this store writes it (UTC, to the second): what every state store returns."""
+    return None if value is None else value.astimezone(UTC).isoformat(timespec="seconds")
+
+
 class Database:
     def __init__(self, path: Path) -> None:
         try:
@@ -161,6 +167,19 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    # For the store seam (web/store.py): one process, so the limiter and the write lock are in memory.
+
+    shared = False
+
+    def ping(self) -> None:
+        """The file was opened when the store was made; nothing can have gone away since."""
+
+    def rate_limiter(self, per_minute: int) -> RateLimiter:
+        return RateLimiter(per_minute)
+
+    def write_lock(self, timeout_s: float) -> threading.Lock:
+        return threading.Lock()
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -355,9 +374,9 @@ class Database:
         return dict(claimed)
 
     def update_job(self, job_id: str, *, running_as: str | None = None, **fields: Any) -> bool:
-        """Set `fields` (columns of `_JOB_FIELDS`); with `running_as`, only while that worker runs the job.
+        """Set `fields` (columns of `JOB_FIELDS`); with `running_as`, only while that worker runs the job.
         False when no row was changed."""
-        unknown = set(fields) - _JOB_FIELDS
+        unknown = set(fields) - JOB_FIELDS
         if unknown:
             raise ValueError(f"not job columns: {sorted(unknown)}")
         fields.setdefault("updated_at", _now())

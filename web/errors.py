@@ -79,6 +79,8 @@ _UNAVAILABLE_CODES = {
     "chat_model",
     "not_ready",
     "stale_index",
+    "database_unavailable",
+    "schema_mismatch",
 }
 
 

@@ -7,8 +7,11 @@ nothing has changed yet, so the previous generation stays live. Then, under the 
 linked onto their names and merged into the live generation (`Library.ingest(ahead=...)`), which is written
 and published; a file that failed leaves the previous version, on disk and in the index, as it was.
 
-Several processes may share one database (replicas): a job is run only by the holder of the "ingest-worker"
-lease (web/db.py), renewed by a heartbeat thread while the process lives. A new holder first settles what
+Several processes may share one database (replicas on PostgreSQL, or `troly` commands beside the server on
+SQLite): a job is run only by the holder of the "ingest-worker" lease (the state store, web/store.py),
+renewed by a heartbeat thread while the process lives, so with several replicas one worker at a time holds
+the queue; when it stops (or dies, and its lease lapses) another replica's worker takes it. Staged files are
+in the uploads folder, which replicas share, so whichever worker holds the lease can read them. A new holder first settles what
 an interrupted job left (`_recover`): files installed but never indexed are removed, backups put back, and the
 job queued again, keeping its place; its staged files are deleted when it ends, however it ends.
 """
@@ -30,8 +33,8 @@ from typing import Any, Protocol
 from index.ingestion import IngestProgress
 from troly.records import IngestOutcome
 from troly.settings import Settings
-from web.db import Database
 from web.jobs import FILE_DONE, JobRecord, summary
+from web.store import JobStore, WriteLock
 from web.uploads import (
     Installed,
     install,
@@ -95,24 +98,23 @@ class IngestWorker:
     def __init__(
         self,
         settings: Settings,
-        db: Database,
+        db: JobStore,
         library: Callable[[], JobLibrary],
-        write_lock: threading.Lock,
+        write_lock: WriteLock,
         answering: Callable[[], bool] = lambda: False,
-        started_at: float | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.library = library
         self.write_lock = write_lock
         self.answering = answering
-        self.started_at = time.time() if started_at is None else started_at
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.current: str | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._lost = threading.Event()
         self._holding = False
+        self._renewed = float("-inf")
         self._recovered = False
         self._cancelled: set[str] = set()
         self._threads: list[threading.Thread] = []
@@ -120,7 +122,7 @@ class IngestWorker:
 
     @property
     def uploads_dir(self) -> Path:
-        return self.settings.home / "uploads"
+        return self.settings.uploads_dir
 
     @property
     def holds_lease(self) -> bool:
@@ -210,12 +212,15 @@ class IngestWorker:
             return True
         self._holding = self.db.hold_lease(LEASE, self.holder, self.settings.jobs.lease_s)
         if self._holding:
+            self._renewed = time.monotonic()
             self._lost.clear()
             self._recovered = False  # whoever held it before may have died mid-job
         return self._holding
 
     def _heartbeat(self) -> None:
-        """Renew the lease while this process lives, also while a job writes (no checkpoints then)."""
+        """Renew the lease while this process lives, also while a job writes (no checkpoints then). A lease
+        that could not be renewed for `jobs.lease_s` (the database unreachable) counts as lost: another
+        process may hold it by now, and will settle the job this one was running."""
         while not self._stop.wait(self.settings.jobs.lease_s / 3):
             if not self._holding:
                 continue
@@ -224,8 +229,13 @@ class IngestWorker:
                     log.warning("ingest worker: lease lost to another process")
                     self._holding = False
                     self._lost.set()
+                else:
+                    self._renewed = time.monotonic()
             except Exception as exc:
                 log.warning("ingest worker: lease not renewed: %s", exc)
+                if time.monotonic() - self._renewed >= self.settings.jobs.lease_s:
+                    self._holding = False
+                    self._lost.set()
 
     # -- one job -----------------------------------------------------------------------------------------
 
@@ -304,7 +314,9 @@ class IngestWorker:
             return None if document is None else str(document.content_hash)
 
         with self.write_lock:
-            recover_uploads(self.uploads_dir, indexed, staged_before=self.started_at)
+            # Files are installed only under the write lock (shared by replicas on PostgreSQL), so every
+            # partial file found now is a leftover, whenever it was written and by whichever replica.
+            recover_uploads(self.uploads_dir, indexed, staged_before=time.time())
             for row in self.db.list_jobs(["running"]):
                 job = JobRecord.from_row(row)
                 self._settle(job, indexed)

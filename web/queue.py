@@ -15,7 +15,7 @@ import math
 import queue
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -40,7 +40,7 @@ class Job(Generic[T]):
     _queue: asyncio.Queue[T | _Failed | _End]
     _cancel: threading.Event = field(default_factory=threading.Event)
 
-    async def events(self) -> AsyncIterator[T]:
+    async def events(self) -> AsyncGenerator[T, None]:
         """The produced items in order; re-raises the producer's exception. Leaving early cancels it."""
         try:
             while True:

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
+from starlette.concurrency import run_in_threadpool
+
 from assistant.events import AnswerEvent
 from assistant.llm.base import ChatMessage, ChatModelError, ModelInfo
 from index.text import TermDocuments
@@ -32,7 +34,7 @@ from web.db import Database
 from web.errors import ApiError
 from web.ingest_worker import IngestWorker, JobLibrary
 from web.queue import GenerationQueue
-from web.ratelimit import RateLimiter
+from web.store import RateLimit, StateStore, WriteLock, open_store
 
 if TYPE_CHECKING:
     from assistant.pipeline import GenerationOptions
@@ -146,24 +148,26 @@ class Lazy(Generic[T]):
 @dataclass
 class Services:
     settings: Settings
-    db: Database
+    db: StateStore
     library: Lazy[LibraryLike]
     pipeline: Lazy[PipelineLike]
     model_ready: Callable[[], bool]
-    limiter: RateLimiter
-    auth_failures: RateLimiter
+    limiter: RateLimit
+    auth_failures: RateLimit
     queue: GenerationQueue
     worker: IngestWorker
     # Loads the chat model (raises when it cannot); run by warm-up.
     load_model: Callable[[], None] = lambda: None
-    # One writer at a time: a job's final write and deletes rebuild the index snapshot.
-    write_lock: threading.Lock = field(default_factory=threading.Lock)
+    # One writer at a time: a job's final write and deletes rebuild the index snapshot (across replicas on
+    # PostgreSQL: an advisory lock).
+    write_lock: WriteLock = field(default_factory=threading.Lock)
     # Warm-up state, read by /readyz: set once warm-up has finished, with or without error.
     warmed: threading.Event = field(default_factory=threading.Event)
     index_ready: bool = False
     model_loaded: bool = False
     index_documents: int | None = None
     startup_error: str = ""
+    database_error: str = ""
     # A failed warm-up is tried again when /readyz is asked, at most this often (the operator may have fixed
     # the cause: `troly models --prepare`, `ollama pull`, `troly index rebuild`), without a restart.
     retry_warm_up_s: float = 10.0
@@ -172,18 +176,31 @@ class Services:
     _admission: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(ADMISSION_SLOTS)
     )
-    # The admin console's sessions, reviews and figures, on the same database.
-    console: ConsoleStore = field(init=False)
+    # The admin console's sessions, reviews and figures, beside the SQLite store's tables. None on PostgreSQL:
+    # the console has no PostgreSQL store yet, so its routes answer 501 console_unavailable there.
+    console_db: ConsoleStore | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        self.console = ConsoleStore(self.db)
+        if isinstance(self.db, Database):
+            self.console_db = ConsoleStore(self.db)
+
+    @property
+    def console(self) -> ConsoleStore:
+        if self.console_db is None:
+            raise ApiError(
+                501,
+                "console_unavailable",
+                "Bảng quản trị (/admin) chưa dùng được với cơ sở dữ liệu PostgreSQL. Hãy quản trị bằng API "
+                "(/v1/documents, /v1/jobs) và các lệnh troly keys, troly audit.",
+            )
+        return self.console_db
 
     @classmethod
     def create(
         cls,
         settings: Settings,
         *,
-        db: Database | None = None,
+        db: StateStore | None = None,
         library: LibraryLike | Lazy[LibraryLike] | None = None,
         pipeline: PipelineLike | Lazy[PipelineLike] | None = None,
         model: ModelLike | None = None,
@@ -203,26 +220,26 @@ class Services:
 
         else:
             pipe, load = _real_pipeline(settings, lib, model)
-        database = db or Database(settings.db_path)
+        store = db or open_store(settings)
         queue = GenerationQueue(settings.server.queue_size)
-        write_lock = threading.Lock()
+        write_lock = store.write_lock(settings.index.lock_timeout_s)
         return cls(
             settings=settings,
-            db=database,
+            db=store,
             library=lib,
             pipeline=pipe,
             model_ready=model_ready or (lambda: True),
-            limiter=RateLimiter(settings.server.rate_limit_per_minute),
-            auth_failures=RateLimiter(settings.server.auth_failures_per_minute),
+            limiter=store.rate_limiter(settings.server.rate_limit_per_minute),
+            auth_failures=store.rate_limiter(settings.server.auth_failures_per_minute),
             queue=queue,
-            worker=IngestWorker(settings, database, lib.get, write_lock, answering=lambda: queue.busy),
+            worker=IngestWorker(settings, store, lib.get, write_lock, answering=lambda: queue.busy),
             load_model=load,
             write_lock=write_lock,
         )
 
     @property
     def uploads_dir(self) -> Path:
-        return self.settings.home / "uploads"
+        return self.settings.uploads_dir
 
     def warm_up(self) -> None:
         """Read the index and load the model now (called on a background thread at startup, and again by
@@ -239,6 +256,10 @@ class Services:
 
     def _warm_up(self) -> None:
         errors: list[str] = []
+        if self.db.shared:
+            problem = self._database_problem()
+            if problem:
+                errors.append(problem)
         try:
             library = self.library.get()
             # Reads CURRENT and the live generation (documents, chunks): a damaged index fails here.
@@ -272,29 +293,54 @@ class Services:
         threading.Thread(target=self.warm_up, name="troly-warm-up-retry", daemon=True).start()
         return True
 
+    def _database_problem(self) -> str:
+        """Why the shared database cannot be used now ('' when it can); kept for readiness_detail."""
+        try:
+            self.db.ping()
+            self.database_error = ""
+        except Exception as exc:
+            self.database_error = f"Không dùng được cơ sở dữ liệu: {_message(exc)}"
+        return self.database_error
+
     def readiness(self) -> dict[str, bool]:
-        """Per check: warm-up finished it without error (all false while warm-up runs)."""
+        """Per check: warm-up finished it without error (all false while warm-up runs). A database shared by
+        replicas (PostgreSQL) is also asked now: a replica that lost it is not ready."""
+        shared = self.db.shared
         if not self.warmed.is_set():
-            return {"index": False, "model": False}
+            return (
+                {"database": False, "index": False, "model": False}
+                if shared
+                else {"index": False, "model": False}
+            )
         try:
             model_ready = self.model_loaded and self.model_ready()
         except Exception:
             model_ready = False
-        return {"index": self.index_ready, "model": model_ready}
+        checks = {"index": self.index_ready, "model": model_ready}
+        if shared:
+            checks = {"database": not self._database_problem(), **checks}
+        return checks
 
-    def readiness_detail(self, documents: int | None = None) -> str:
+    def readiness_detail(self, documents: int | None = None, checks: dict[str, bool] | None = None) -> str:
         """Why /readyz is not ready, or a note on a ready but empty index (Vietnamese, for operators);
-        `documents` is the count when the caller has just read it."""
+        `documents` and `checks` are the count and the checks when the caller has just read them."""
         if not self.warmed.is_set():
             return "Đang khởi động: đang đọc chỉ mục và nạp mô hình."
         if self.startup_error:
             return self.startup_error
-        checks = self.readiness()
+        checks = self.readiness() if checks is None else checks
+        if not checks.get("database", True):
+            return self.database_error
         if not checks["model"]:
             return "Mô hình chưa sẵn sàng."
         if (self.documents_count() if documents is None else documents) == 0:
             return "Chỉ mục chưa có tài liệu nào; hãy tải tài liệu lên (POST /v1/documents)."
         return ""
+
+    def llm_backend(self) -> dict[str, str]:
+        from assistant.llm.factory import describe_backend
+
+        return describe_backend(self.settings)
 
     def documents_count(self) -> int | None:
         """Documents in the live index now (uploads since warm-up included), from its manifest, without a
@@ -310,8 +356,10 @@ class Services:
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[None]:
         """Hold `write_lock` for an index write of a request, waiting for it without holding a thread (a job's
-        final write may take a while); 503 index_busy after `server.write_wait_s`."""
-        if not await _acquire(self.write_lock, self.settings.server.write_wait_s):
+        final write may take a while); 503 index_busy after `server.write_wait_s`. The lock of a shared store
+        (PostgreSQL) is taken and released on a server thread: both are round trips to the database."""
+        remote = self.db.shared
+        if not await _acquire(self.write_lock, self.settings.server.write_wait_s, remote=remote):
             raise ApiError(
                 503,
                 "index_busy",
@@ -321,7 +369,10 @@ class Services:
         try:
             yield
         finally:
-            self.write_lock.release()
+            if remote:
+                await run_in_threadpool(self.write_lock.release)
+            else:
+                self.write_lock.release()
 
     @asynccontextmanager
     async def admitting(self) -> AsyncIterator[None]:
@@ -353,13 +404,20 @@ class Services:
             self.db.close()
         else:
             log.warning("shutdown: the ingest worker did not stop within %.0f s", timeout_s)
+        close_library = getattr(self.library.get(), "close", None) if self.library.loaded else None
+        if stopped and callable(close_library):  # the PostgreSQL index backend's connection pool
+            close_library()
 
 
-async def _acquire(lock: threading.Lock | threading.BoundedSemaphore, wait_s: float) -> bool:
-    """Take `lock` from the event loop without blocking it: try, then sleep (10 ms doubling to 200 ms)."""
+async def _acquire(
+    lock: WriteLock | threading.BoundedSemaphore, wait_s: float, *, remote: bool = False
+) -> bool:
+    """Take `lock` from the event loop without blocking it: try, then sleep (10 ms doubling to 200 ms). A
+    `remote` lock (PostgreSQL's advisory lock, shared by replicas) is tried on a server thread: each try may
+    be a round trip to the database."""
     deadline = time.monotonic() + wait_s
     delay = 0.01
-    while not lock.acquire(blocking=False):
+    while not (await run_in_threadpool(lock.acquire, False) if remote else lock.acquire(blocking=False)):
         if time.monotonic() >= deadline:
             return False
         await asyncio.sleep(delay)

@@ -18,4 +18,21 @@ def build_chat_model(settings: Settings) -> ChatModel:
         from assistant.llm.ollama_chat_model import OllamaChatModel
 
         return OllamaChatModel(settings.ollama)
-    raise ConfigError(f"Không có backend LLM '{backend}'. Chọn: llamacpp, ollama (TROLY_LLM__BACKEND).")
+    if backend == "openai":
+        from assistant.llm.openai_chat_model import OpenAiChatModel
+
+        return OpenAiChatModel(settings.openai)
+    raise ConfigError(
+        f"Không có backend LLM '{backend}'. Chọn: llamacpp, ollama, openai (TROLY_LLM__BACKEND)."
+    )
+
+
+def describe_backend(settings: Settings) -> dict[str, str]:
+    """Which backend generates answers, its model and where it runs (for /readyz), without building it."""
+    backend = settings.llm.backend
+    if backend == "ollama":
+        return {"backend": backend, "model": settings.ollama.chat_model, "location": settings.ollama.host}
+    if backend == "openai":
+        return {"backend": backend, "model": settings.openai.chat_model, "location": settings.openai.base_url}
+    model = settings.llm.model_path.name if settings.llm.model_path else settings.llm.model
+    return {"backend": backend, "model": model, "location": "in-process"}

@@ -1,4 +1,5 @@
-"""A real HTTP server speaking the part of Ollama's API troly uses, on 127.0.0.1 with an ephemeral port.
+"""A real HTTP server speaking the part of Ollama's API troly uses, on 127.0.0.1 with an ephemeral port; it
+also serves OpenAI's streamed chat completions and model list (/v1/...), as vLLM does.
 
 Use the `ollama_server` fixture (import it into a conftest or test module):
 
@@ -135,6 +136,10 @@ def _handler_for(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
             elif self.path == "/api/tags":
                 models = [{"name": m, "model": m, "modified_at": _now(), "size": 1} for m in fake.models]
                 self._send_json(200, {"models": models})
+            elif self.path == "/v1/models":
+                self._send_json(
+                    200, {"object": "list", "data": [{"id": m, "object": "model"} for m in fake.models]}
+                )
             else:
                 self._send_json(404, {"error": "not found"})
 
@@ -142,17 +147,20 @@ def _handler_for(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
             body = self._read_json()
             fake.requests.append((f"POST {self.path}", body))
             model = str(body.get("model", ""))
-            if self.path not in ("/api/chat", "/api/embed"):
+            if self.path not in ("/api/chat", "/api/embed", "/v1/chat/completions"):
                 self._send_json(404, {"error": "not found"})
                 return
             if model not in fake.models:
-                self._send_json(404, {"error": f"model '{model}' not found"})
+                self._send_json(404, {"error": {"message": f"model '{model}' not found"}})
                 return
             if fake.delay_s:
                 time.sleep(fake.delay_s)
             if fake.failures and fake.failures[0][0] != 0:
                 status, message = fake.failures.popleft()
                 self._send_json(status, {"error": message})
+                return
+            if self.path == "/v1/chat/completions":
+                self._openai_chat(model, body)
                 return
             if self.path == "/api/embed":
                 inputs = body.get("input", [])
@@ -204,6 +212,24 @@ def _handler_for(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
                 }
                 self._chunk(json.dumps(line, ensure_ascii=False) + "\n")
             self._chunk(json.dumps({**final, "message": {"role": "assistant", "content": ""}}) + "\n")
+            self.wfile.write(b"0\r\n\r\n")
+
+        def _openai_chat(self, model: str, body: dict[str, Any]) -> None:
+            """OpenAI's streamed chat completion, as vLLM serves it: `data: {...}` events, then [DONE]."""
+            reply = fake.next_reply(list(body.get("messages", [])))
+            pieces = list(_pieces(reply))[: int(body.get("max_tokens") or 10**6)]
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for piece in pieces:
+                event = {
+                    "object": "chat.completion.chunk",
+                    "model": model,
+                    "choices": [{"index": 0, "delta": {"content": piece}}],
+                }
+                self._chunk(f"data: {json.dumps(event, ensure_ascii=False)}\n\n")
+            self._chunk("data: [DONE]\n\n")
             self.wfile.write(b"0\r\n\r\n")
 
         def _chunk(self, text: str) -> None:

@@ -307,8 +307,13 @@ def test_health_never_waits_for_index_writes_and_deletes_do_not_hold_threads(ser
         url = f"{server.url}/v1/documents/khong-co-{i}.txt"
         results["delete"].append(httpx.delete(url, headers=server.auth(admin=True), timeout=60).status_code)
 
+    refusals: list[str] = []
+
     def upload(i: int) -> None:
-        results["upload"].append(server.upload((f"ban-tin-{i}.txt", bulletin(i))).status_code)
+        response = server.upload((f"ban-tin-{i}.txt", bulletin(i)))
+        results["upload"].append(response.status_code)
+        if response.status_code == 503:
+            refusals.append(response.json()["error"]["code"])
 
     assert server.services.write_lock.acquire(timeout=5)
     try:
@@ -328,8 +333,10 @@ def test_health_never_waits_for_index_writes_and_deletes_do_not_hold_threads(ser
         server.services.write_lock.release()
     for thread in threads:
         thread.join(timeout=60)
-    # Uploads past `jobs.max_queued` (20) are refused with 503 job_queue_full, the others queued.
-    assert set(results["upload"]) <= {202, 503} and results["upload"].count(202) >= 20
+    # Uploads past `jobs.max_queued` (20) are refused with 503 job_queue_full, the others queued; on a loaded
+    # machine one may also wait longer than `write_wait_s` for an admission slot: 503 busy, never a hang.
+    assert set(results["upload"]) <= {202, 503} and set(refusals) <= {"job_queue_full", "busy"}
+    assert results["upload"].count(202) + refusals.count("busy") >= 20
     assert set(results["delete"]) <= {404, 503} and len(results["delete"]) == 25
 
 

@@ -40,14 +40,22 @@ from troly.cli.app import app, err_console  # noqa: E402
 from troly.errors import TrolyError  # noqa: E402
 
 # Importing a command module registers its commands on `app`.
-for _module in ("index_cmds", "ask_cmds", "models_cmds", "eval_cmds", "serve_cmds", "feedback_cmds"):
+for _module in (
+    "index_cmds",
+    "ask_cmds",
+    "models_cmds",
+    "eval_cmds",
+    "serve_cmds",
+    "db_cmds",
+    "feedback_cmds",
+):
     __import__(f"troly.cli.{_module}")
 
 
 def main() -> None:
     if isinstance(_settings, ValidationError):
         problems = "; ".join(
-            f"TROLY_{'__'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            (f"TROLY_{'__'.join(str(p) for p in err['loc']).upper()}: " if err["loc"] else "") + err["msg"]
             for err in _settings.errors()
         )
         err_console.print(f"[red]Lỗi (config):[/red] cấu hình không hợp lệ: {problems}")

@@ -30,7 +30,14 @@ def export(
 
     if since is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", since):
         raise TrolyError(f"Ngày không hợp lệ: {since} (cần dạng YYYY-MM-DD).", code="invalid_date")
-    db = Database(settings_from(ctx).db_path)
+    settings = settings_from(ctx)
+    if settings.database.is_postgres:
+        raise TrolyError(
+            "troly feedback export chưa chạy trên PostgreSQL (TROLY_DATABASE__URL): các phản hồi được xem xét "
+            "trên bảng quản trị, chỉ có với cơ sở dữ liệu SQLite.",
+            code="console_unavailable",
+        )
+    db = Database(settings.db_path)
     try:
         count = write_export(ConsoleStore(db), qa, since)
         db.audit(None, "export", f"{count} câu hỏi (dòng lệnh)")

@@ -9,7 +9,6 @@ from rich.table import Table
 
 from assistant.llm import model_files
 from assistant.llm.base import ModelInfo
-from assistant.llm.ollama_chat_model import OllamaChatModel
 from troly.cli.app import app, console, settings_from
 from troly.errors import ModelNotReadyError
 from troly.settings import Settings
@@ -49,9 +48,9 @@ def _llamacpp_table(settings: Settings) -> Table:
     return _table("Mô hình ngôn ngữ", rows)
 
 
-def _ollama_table(info: ModelInfo) -> Table:
+def _server_table(info: ModelInfo) -> Table:
     rows = [
-        ("backend", "ollama"),
+        ("backend", info.backend),
         ("mô hình", info.name),
         ("máy chủ", info.location),
         ("sẵn sàng", _yes(info.ready)),
@@ -70,11 +69,13 @@ def models(
 ) -> None:
     """Xem mô hình đang cấu hình: tệp, dung lượng, SHA-256, sẵn sàng hay chưa."""
     settings = settings_from(ctx)
-    if settings.llm.backend == "ollama":
-        info = OllamaChatModel(settings.ollama).info()
-        console.print(_ollama_table(info))
+    if settings.llm.backend in ("ollama", "openai"):
+        from assistant.llm.factory import build_chat_model
+
+        info = build_chat_model(settings).info()
+        console.print(_server_table(info))
         if prepare and not info.ready:
-            raise ModelNotReadyError(f"Mô hình Ollama chưa sẵn sàng: {info.detail}")
+            raise ModelNotReadyError(f"Mô hình trên máy chủ {info.location} chưa sẵn sàng: {info.detail}")
         return
     if prepare:
         started = time.perf_counter()

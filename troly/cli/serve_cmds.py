@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from troly.cli.app import app, console, settings_from
+from troly.cli.app import app, console, err_console, settings_from
 from troly.errors import TrolyError
+from troly.settings import Settings
 
 keys_app = typer.Typer(help="Quản lý khóa API của máy chủ HTTP.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -31,6 +32,8 @@ def serve(
     settings = settings_from(ctx)
     server = settings.server.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v})
     settings = settings.model_copy(update={"server": server})
+    if settings.database.is_postgres:
+        _check_schema(settings)
     console.print(f"troly: http://{server.host}:{server.port} (tài liệu API: /docs)")
     # uvicorn's access log writes query strings (questions, a key pasted in a URL): web.access_log replaces it.
     uvicorn.run(
@@ -61,6 +64,20 @@ def _log_config() -> dict[str, Any]:
     return config
 
 
+def _check_schema(settings: Settings) -> None:
+    """A replica refuses to start on a schema older or newer than its code (SchemaMismatchError says what to
+    run); a PostgreSQL that cannot be reached yet is not a reason to refuse: /readyz says 503 until it is."""
+    from troly.postgres import schema
+    from troly.postgres.connection import DatabaseUnavailableError
+
+    try:
+        schema.check(settings.database.url, connect_timeout_s=settings.database.connect_timeout_s)
+    except DatabaseUnavailableError as exc:
+        err_console.print(
+            f"[yellow]Cảnh báo:[/yellow] {exc.message} Máy chủ vẫn chạy; /readyz báo 503 tới khi kết nối được."
+        )
+
+
 @keys_app.command("create")
 def create_key(
     ctx: typer.Context,
@@ -68,9 +85,9 @@ def create_key(
     admin: Annotated[bool, typer.Option("--admin", help="Cho phép thêm và xóa tài liệu.")] = False,
 ) -> None:
     """Tạo khóa mới. Khóa chỉ hiện một lần, ở dòng cuối."""
-    from web.db import Database
+    from web.store import open_store
 
-    db = Database(settings_from(ctx).db_path)
+    db = open_store(settings_from(ctx))
     try:
         key, token = db.create_key(name, admin=admin)
     finally:
@@ -83,9 +100,9 @@ def create_key(
 @keys_app.command("list")
 def list_keys(ctx: typer.Context) -> None:
     """Liệt kê các khóa (không bao giờ in khóa đầy đủ)."""
-    from web.db import Database
+    from web.store import open_store
 
-    db = Database(settings_from(ctx).db_path)
+    db = open_store(settings_from(ctx))
     try:
         keys = db.list_keys()
     finally:
@@ -102,9 +119,9 @@ def list_keys(ctx: typer.Context) -> None:
 @keys_app.command("revoke")
 def revoke_key(ctx: typer.Context, key_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Thu hồi khóa theo id."""
-    from web.db import Database
+    from web.store import open_store
 
-    db = Database(settings_from(ctx).db_path)
+    db = open_store(settings_from(ctx))
     try:
         revoked = db.revoke_key(key_id)
     finally:
@@ -145,9 +162,9 @@ def audit(
 ) -> None:
     """Nhật ký của máy chủ: khóa nào hỏi, tải lên (upload), việc nạp kết thúc ra sao (ingest), hủy (cancel),
     xóa gì và khi nào (mới nhất trước; không có khóa)."""
-    from web.db import Database
+    from web.store import open_store
 
-    db = Database(settings_from(ctx).db_path)
+    db = open_store(settings_from(ctx))
     try:
         entries = db.audit_log(limit, action)
     finally:

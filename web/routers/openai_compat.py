@@ -24,7 +24,6 @@ from assistant.pipeline import GenerationOptions
 from web.answering import AskFlow, Question
 from web.auth import CallerDep, ServicesDep
 from web.errors import ApiError
-from web.queue import Job
 from web.schemas import ChatChoice, ChatChoiceMessage, ChatCompletion, ChatCompletionRequest, Usage
 from web.sse import SSE_HEADERS, SSE_MEDIA_TYPE, sse_frame
 
@@ -51,7 +50,7 @@ async def chat_completions(
     limit = body.max_completion_tokens or body.max_tokens
     job = flow.submit(question, options=GenerationOptions(max_tokens=limit, temperature=body.temperature))
     if body.stream:
-        chunks = _chunks(flow, question, job, body.model)
+        chunks = _chunks(flow, question, await flow.opened(job), body.model)
         return StreamingResponse(chunks, media_type=SSE_MEDIA_TYPE, headers=SSE_HEADERS)
     response, pieces = await flow.answer(question, job)
     prompt_words = sum(len(m.content.split()) for m in messages)
@@ -66,7 +65,7 @@ async def chat_completions(
 
 
 async def _chunks(
-    flow: AskFlow, question: Question, job: Job[AnswerEvent], model: str
+    flow: AskFlow, question: Question, events: AsyncIterator[AnswerEvent], model: str
 ) -> AsyncIterator[bytes]:
     base: dict[str, Any] = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
@@ -83,7 +82,7 @@ async def _chunks(
     # forwarded: an OpenAI client cannot take text back, and verification may drop sentences or refuse.
     yield chunk({"role": "assistant", "content": ""})
     try:
-        async for event in job.events():
+        async for event in events:
             if isinstance(event, DoneEvent):
                 body = await run_in_threadpool(flow.record, question, event.answer)
                 yield chunk({"content": body.answer})
