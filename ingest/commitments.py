@@ -77,6 +77,10 @@ _CUES = tuple(
             "dam bao",
             "cho thue",
             "tu van",
+            "thong nhat",
+            "chi dao",
+            "bao dam",
+            "tiep tuc",
         ),
         key=len,
         reverse=True,
@@ -90,7 +94,27 @@ _OPENING_VERB = re.compile(
 )
 _COOPERATE = re.compile(r"^hop tac\b")
 # Words right before a side that make it no subject: purpose, relative, object and place phrases.
-_NOT_SUBJECT = frozenset({"de", "ma", "giup", "cho", "voi", "tu", "tai", "nhu", "cung", "giua", "ve", "o", "den"})
+_NOT_SUBJECT = frozenset(
+    {
+        "de",
+        "ma",
+        "giup",
+        "cho",
+        "voi",
+        "tu",
+        "tai",
+        "nhu",
+        "cung",
+        "giua",
+        "ve",
+        "o",
+        "den",
+        "muon",
+        "nghi",
+        "vong",
+    }
+)
+"""… and a wish or a request: "mong muốn VNPT đồng hành", "đề nghị VNPT hỗ trợ", "hy vọng VNPT …"."""
 _PAST = re.compile(r"\bda\b")
 _PUNCTUATION = re.compile(r"[,;:.!?()\"“”]")
 _CONNECTIVE = re.compile(
@@ -178,30 +202,36 @@ class _Extractor:
     # -- who is named where --------------------------------------------------------------------------------
 
     def _mentions(self, agreement: Agreement) -> Iterator[_Mention]:
-        gazetteer = Gazetteer.default()
         for party, side in zip(agreement.parties, self.sides, strict=True):
             if party.place is not None and party.key == party.place:
-                for match in gazetteer.find(self.text):
-                    if match.key == party.place:
-                        yield _Mention(match.start, match.end, side)
-                noun = "thanh pho|tp" if gazetteer.province(party.place).kind == "city" else "tinh"
-                # "Trách nhiệm của tỉnh, …": the province's own noun, standing alone.
-                for match in re.finditer(rf"\b(?:{noun})\b(?![ \t]*\.?[ \t]*[A-ZĐÀ-Ỹ])", self.folded):
-                    if not self.text[match.end() : match.end() + 3].lstrip(" .")[:1].isupper():
-                        yield _Mention(match.start(), match.end(), side)
+                yield from self._province_mentions(party.place, side)
             else:
-                for form in {party_label(party), party.key.upper() if len(party.key) <= 12 else ""} - {""}:
-                    for match in re.finditer(rf"(?<!\w){re.escape(form)}(?!\w)", self.text):
-                        yield _Mention(match.start(), match.end(), side)
-                written = fold(party.name)
-                for match in re.finditer(rf"(?<!\w){re.escape(written)}(?!\w)", self.folded):
-                    yield _Mention(match.start(), match.end(), side)
-        for match in _BOTH_WORDS.finditer(self.folded):
-            yield _Mention(match.start(), match.end(), self.both)
+                yield from self._organisation_mentions(party, side)
+        for both in _BOTH_WORDS.finditer(self.folded):
+            yield _Mention(both.start(), both.end(), self.both)
         for person in self.profile.people:
-            side = self._side_of(person.organisation or "")
-            if side is not None:
-                yield _Mention(person.span.start, person.span.end, side)
+            of = self._side_of(person.organisation or "")
+            if of is not None:
+                yield _Mention(person.span.start, person.span.end, of)
+
+    def _province_mentions(self, place: str, side: _Side) -> Iterator[_Mention]:
+        gazetteer = Gazetteer.default()
+        for found in gazetteer.find(self.text):
+            if found.key == place:
+                yield _Mention(found.start, found.end, side)
+        noun = "thanh pho|tp" if gazetteer.province(place).kind == "city" else "tinh"
+        # "Trách nhiệm của tỉnh, …": the province's own noun standing alone, not before a name.
+        for word in re.finditer(rf"\b(?:{noun})\b", self.folded):
+            if not self.text[word.end() : word.end() + 3].lstrip(" .")[:1].isupper():
+                yield _Mention(word.start(), word.end(), side)
+
+    def _organisation_mentions(self, party: Party, side: _Side) -> Iterator[_Mention]:
+        for form in {party_label(party), party.key.upper() if len(party.key) <= 12 else ""} - {""}:
+            for written in re.finditer(rf"(?<!\w){re.escape(form)}(?!\w)", self.text):
+                yield _Mention(written.start(), written.end(), side)
+        name = fold(party.name)
+        for folded in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", self.folded):
+            yield _Mention(folded.start(), folded.end(), side)
 
     def _side_of(self, organisation: str) -> _Side | None:
         folded = fold(organisation)
@@ -227,7 +257,9 @@ class _Extractor:
         for paragraph, start, end in self._sentences():
             if any(s < end and start < e for s, e in self.skip):
                 continue
-            found = self._sentence_rows(start, end, previous if previous and previous[0] == paragraph else None)
+            found = self._sentence_rows(
+                start, end, previous if previous and previous[0] == paragraph else None
+            )
             rows.extend(found)
             if found:
                 previous = (paragraph, found[-1].side)
@@ -272,13 +304,15 @@ class _Extractor:
             gap = self.folded[mention.end : cue.start()]
             if _PUNCTUATION.search(gap) or len(gap.split()) > _REACH_WORDS or "da" in gap.split():
                 continue
-            words = self.folded[max(start, mention.start - 12) : mention.start].split()
+            joined = self._joined(before, mention)
+            first = joined[0] if joined else mention
+            words = self.folded[max(start, first.start - 12) : first.start].split()
             if words and words[-1] in _NOT_SUBJECT:
                 continue
-            clause_start = max(self.folded.rfind(",", start, mention.start) + 1, start)
-            if _PAST.search(self.folded, clause_start, mention.start):
+            clause_start = max(self.folded.rfind(",", start, first.start) + 1, start)
+            if _PAST.search(self.folded, clause_start, first.start):
                 continue
-            return self._joined(before, mention) or mention.side
+            return self.both if joined else mention.side
         return None
 
     def _subjects(self, start: int, end: int) -> list[_Mention]:
@@ -290,18 +324,16 @@ class _Extractor:
                 inside.setdefault((mention.start, mention.end), mention)
         spans = list(inside.values())
         return [
-            m
-            for m in spans
-            if not any(o is not m and o.start <= m.start and m.end <= o.end for o in spans)
+            m for m in spans if not any(o is not m and o.start <= m.start and m.end <= o.end for o in spans)
         ]
 
-    def _joined(self, before: list[_Mention], mention: _Mention) -> _Side | None:
-        """Both sides when the subject is "Quảng Trị và VNPT"."""
+    def _joined(self, before: list[_Mention], mention: _Mention) -> tuple[_Mention, _Mention] | None:
+        """The two mentions of a subject of both sides: "Quảng Trị và VNPT"."""
         for other in before:
             if other.side in (mention.side, self.both) or other.end > mention.start:
                 continue
             if self.folded[other.end : mention.start].strip() in ("va", ",", "cung", "cung voi"):
-                return self.both
+                return other, mention
         return None
 
     def _list_rows(self, start: int, end: int) -> list[_Row]:
@@ -311,7 +343,9 @@ class _Extractor:
         side = self._committing_side(start, lead.start()) or self.both
         rows = []
         item_start = lead.end()
-        for item_end in [m.start() for m in re.finditer(";", self.text[lead.end() : end])] + [end - lead.end()]:
+        for item_end in [m.start() for m in re.finditer(";", self.text[lead.end() : end])] + [
+            end - lead.end()
+        ]:
             s, e = _trim(self.text, item_start, lead.end() + item_end)
             item_start = lead.end() + item_end + 1
             if e - s < 8:
