@@ -17,16 +17,16 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ingest.commitments import COMMITMENTS_VERSION, extract_commitments, merge_commitments, party_label
 from ingest.gazetteer import Gazetteer
-from ingest.profile import PROFILE_VERSION, text_sha256
+from ingest.profile import PROFILE_VERSION
 from ingest.vietnamese import fold
 from troly.errors import TrolyError
 from troly.records import (
@@ -44,7 +44,6 @@ from troly.records import (
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
-_ROWS = TypeAdapter(list[Commitment])
 
 
 class BadFilterError(TrolyError):
@@ -53,47 +52,60 @@ class BadFilterError(TrolyError):
 
 
 class TrackerSource(Protocol):
-    """What the tracker reads: `index.library.Library`."""
-
-    def documents(self) -> list[Document]: ...
+    """What the tracker reads: `index.library.Library` (the API's library too)."""
 
     def profiles(self) -> list[DocumentProfile]: ...
 
+    def document(self, doc_id: str) -> Document | None: ...
+
+
+class _Cached(BaseModel):
+    title: str
+    rows: list[Commitment]
+
 
 class CommitmentCache:
-    """One JSON file per document text; a folder that cannot be written only costs the cache."""
+    """One JSON file per document text (its title and commitments); a folder that cannot be written only
+    costs the cache. Keyed by what the profile records of the text, so a hit never reads the document."""
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
 
     @staticmethod
-    def key(document: Document) -> str:
-        made_by = f"c{COMMITMENTS_VERSION}p{PROFILE_VERSION}\n{document.id}\n{text_sha256(document)}"
+    def key(profile: DocumentProfile) -> str:
+        made_by = f"c{COMMITMENTS_VERSION}p{PROFILE_VERSION}\n{profile.doc_id}\n{profile.text_sha256}"
         return hashlib.sha256(made_by.encode("utf-8")).hexdigest()
 
-    def load(self, document: Document) -> list[Commitment] | None:
-        if self.directory is None:
+    def _path(self, profile: DocumentProfile) -> Path | None:
+        if self.directory is None or not profile.text_sha256:
             return None
-        path = self.directory / f"{self.key(document)}.json"
+        return self.directory / f"{self.key(profile)}.json"
+
+    def load(self, profile: DocumentProfile) -> tuple[str, list[Commitment]] | None:
+        path = self._path(profile)
+        if path is None:
+            return None
         try:
-            return _ROWS.validate_json(path.read_bytes())
+            cached = _Cached.model_validate_json(path.read_bytes())
         except FileNotFoundError:
             return None
         except (OSError, ValidationError, ValueError) as exc:
             log.warning("commitment cache %s unreadable (%s): made again", path, exc)
             return None
+        return cached.title, cached.rows
 
-    def store(self, document: Document, rows: list[Commitment]) -> None:
-        if self.directory is None:
+    def store(self, profile: DocumentProfile, title: str, rows: list[Commitment]) -> None:
+        path = self._path(profile)
+        if path is None:
             return
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(fd, "wb") as handle:
-                handle.write(_ROWS.dump_json(rows))
-            os.replace(tmp, self.directory / f"{self.key(document)}.json")
+                handle.write(_Cached(title=title, rows=rows).model_dump_json().encode("utf-8"))
+            os.replace(tmp, path)
         except OSError as exc:
-            log.warning("commitment cache not written in %s: %s", self.directory, exc)
+            log.warning("commitment cache not written in %s: %s", path.parent, exc)
 
 
 @dataclass(frozen=True)
@@ -116,7 +128,7 @@ class Tracker:
     def agreements(
         self, filters: AgreementFilters | None = None, progress: Progress | None = None
     ) -> list[TrackedAgreement]:
-        entries = build_entries(self.source.documents(), self.source.profiles(), self.cache, progress)
+        entries = build_entries(self.source, self.cache, progress)
         return filter_entries(entries, filters or AgreementFilters())
 
     def agreement(self, agreement_id: str) -> TrackedAgreement | None:
@@ -131,66 +143,71 @@ class Tracker:
 
 
 def document_commitments(
-    document: Document, profile: DocumentProfile, cache: CommitmentCache
-) -> list[Commitment]:
-    cached = cache.load(document)
+    source: TrackerSource, profile: DocumentProfile, cache: CommitmentCache
+) -> tuple[str, list[Commitment]] | None:
+    """The document's title and commitments, from the cache or made now (None: it left the index)."""
+    cached = cache.load(profile)
     if cached is not None:
         return cached
+    document = source.document(profile.doc_id)
+    if document is None:
+        return None
     rows = extract_commitments(document, profile)
-    cache.store(document, rows)
-    return rows
+    cache.store(profile, document.title, rows)
+    return document.title, rows
 
 
 def build_entries(
-    documents: Sequence[Document],
-    profiles: Iterable[DocumentProfile],
-    cache: CommitmentCache,
-    progress: Progress | None = None,
+    source: TrackerSource, cache: CommitmentCache, progress: Progress | None = None
 ) -> list[TrackedAgreement]:
-    by_id = {p.doc_id: p for p in profiles}
-    groups: list[tuple[DocumentProfile, Agreement, list[Document], list[Commitment]]] = []
-    for done, document in enumerate(documents, start=1):
-        profile = by_id.get(document.id)
-        if profile is not None and profile.agreement is not None:
-            rows = document_commitments(document, profile, cache)
-            if rows:
-                _group(groups, profile, profile.agreement, document, rows)
+    """Every agreement's entry; only documents whose profile reports an agreement are read."""
+    profiles = [p for p in source.profiles() if p.agreement is not None]
+    groups: list[_Group] = []
+    for done, profile in enumerate(profiles, start=1):
+        found = document_commitments(source, profile, cache)
+        if found is not None and found[1]:
+            _join(groups, profile, found[0], found[1])
         if progress is not None:
-            progress(done, len(documents))
-    return [_entry(p, a, docs, rows) for p, a, docs, rows in groups]
+            progress(done, len(profiles))
+    return [_entry(g) for g in groups]
 
 
-def _group(
-    groups: list[tuple[DocumentProfile, Agreement, list[Document], list[Commitment]]],
-    profile: DocumentProfile,
-    agreement: Agreement,
-    document: Document,
-    rows: list[Commitment],
-) -> None:
+@dataclass
+class _Group:
+    profile: DocumentProfile
+    agreement: Agreement
+    title: str
+    sources: list[str]
+    rows: list[Commitment]
+
+
+def _join(groups: list[_Group], profile: DocumentProfile, title: str, rows: list[Commitment]) -> None:
     """Joins the group of the same agreement: the same parties, and not two different periods."""
-    for _, known, docs, known_rows in groups:
+    agreement = profile.agreement
+    assert agreement is not None
+    for group in groups:
+        known = group.agreement
         if known.party_keys() != agreement.party_keys():
             continue
         if known.period and agreement.period and known.period.start != agreement.period.start:
             continue
-        docs.append(document)
-        known_rows.extend(rows)
+        group.sources.append(profile.doc_id)
+        group.rows.extend(rows)
         return
-    groups.append((profile, agreement, [document], list(rows)))
+    groups.append(_Group(profile, agreement, title, [profile.doc_id], list(rows)))
 
 
-def _entry(
-    profile: DocumentProfile, agreement: Agreement, docs: list[Document], rows: list[Commitment]
-) -> TrackedAgreement:
+def _entry(group: _Group) -> TrackedAgreement:
+    agreement, profile = group.agreement, group.profile
     keys = "+".join(sorted(k.replace(":", ".") for k in agreement.party_keys()))
     period = agreement.period
-    commitments = merge_commitments(rows)
+    commitments = merge_commitments(group.rows)
     mentioned = set(profile.pillars) | {c.pillar for c in commitments if c.pillar}
     return TrackedAgreement(
         id=f"{keys}-{period.start}" if period else keys,
-        document=docs[0].id,
-        sources=[d.id for d in docs],
-        title=docs[0].title,
+        document=group.sources[0],
+        sources=group.sources,
+        title=group.title,
         parties=[TrackedParty(name=party_label(p), key=p.key, written=p.name) for p in agreement.parties],
         province=next((p.place for p in agreement.parties if p.place and p.key == p.place), None),
         signed=agreement.signed.value if agreement.signed else None,

@@ -11,6 +11,7 @@ from index.library import Library
 from index.tracker import CommitmentCache, Tracker
 from ingest.profile import build_profile
 from tests.ingest.commitment_texts import LANG_SON, document
+from troly.records import Document, DocumentProfile
 from troly.settings import Settings
 
 
@@ -18,10 +19,10 @@ class _Source:
     def __init__(self) -> None:
         self.doc = document(LANG_SON)
 
-    def documents(self) -> list:  # type: ignore[type-arg]
-        return [self.doc]
+    def document(self, doc_id: str) -> Document | None:
+        return self.doc if doc_id == self.doc.id else None
 
-    def profiles(self) -> list:  # type: ignore[type-arg]
+    def profiles(self) -> list[DocumentProfile]:
         return [build_profile(self.doc)]
 
 

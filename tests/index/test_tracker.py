@@ -24,8 +24,8 @@ class Source:
     def __init__(self, docs: list[Document]) -> None:
         self.docs = docs
 
-    def documents(self) -> list[Document]:
-        return self.docs
+    def document(self, doc_id: str) -> Document | None:
+        return next((d for d in self.docs if d.id == doc_id), None)
 
     def profiles(self) -> list[DocumentProfile]:
         return [build_profile(d) for d in self.docs]
