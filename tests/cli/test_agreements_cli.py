@@ -11,7 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 import troly.cli  # noqa: F401  (registers the command groups on app)
+from index.tracker import BadFilterError
 from troly.cli.app import app
+from web.tracking import BadFollowUpError, CommitmentGoneError
 
 runner = CliRunner()
 
@@ -65,6 +67,28 @@ def test_xlsx_is_written(env: dict[str, str], tmp_path: Path) -> None:
 
 def test_bad_filters_and_formats_are_clear_errors(env: dict[str, str]) -> None:
     result = runner.invoke(app, ["agreements", "--pillar", "năng lượng"], env=env)
-    assert result.exit_code != 0
+    assert isinstance(result.exception, BadFilterError) and result.exception.exit_code == 2
     both = runner.invoke(app, ["agreements", "--json", "--csv"], env=env)
     assert both.exit_code == 2
+
+
+def test_followup_set_show_and_review(env: dict[str, str]) -> None:
+    rows = json.loads(runner.invoke(app, ["agreements", "--json", "--province", "quang tri"], env=env).stdout)
+    commitment = rows["agreements"][0]["commitments"][0]["id"]
+    done = runner.invoke(
+        app, ["followup", "set", commitment, "dang trien khai", "--note", "Đang lắp đặt"], env=env
+    )
+    assert done.exit_code == 0, done.output
+    shown = json.loads(runner.invoke(app, ["followup", "show", commitment, "--json"], env=env).stdout)
+    assert shown[0]["state"] == "đang triển khai" and shown[0]["note"] == "Đang lắp đặt"
+    again = json.loads(
+        runner.invoke(app, ["agreements", "--json", "--province", "quang tri"], env=env).stdout
+    )
+    assert again["agreements"][0]["commitments"][0]["id"] == commitment
+    audit = runner.invoke(app, ["audit", "--json", "--action", "follow_up"], env=env)
+    assert commitment in audit.stdout
+    gone = runner.invoke(app, ["followup", "set", "0000000000000000", "hoàn thành"], env=env)
+    assert isinstance(gone.exception, CommitmentGoneError)  # `troly` prints it and exits 1
+    bad = runner.invoke(app, ["followup", "set", commitment, "xong rồi"], env=env)
+    assert isinstance(bad.exception, BadFollowUpError) and bad.exception.exit_code == 2
+    assert runner.invoke(app, ["followup", "review"], env=env).exit_code == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,9 @@ from index.tracker import AgreementFilters, CommitmentCache, Tracker, entries_js
 from troly.cli.app import app, console, settings_from
 from troly.cli.index_cmds import progress_bar
 from troly.records import TrackedAgreement
+from web.db import Database
+from web.followups import FollowUpStore
+from web.tracking import TrackingService, parse_state
 
 
 def _print(entries: list[TrackedAgreement]) -> None:
@@ -67,3 +71,67 @@ def agreements(
         console.print(f"Đã ghi {sum(len(e.commitments) for e in entries)} cam kết vào {xlsx}.")
     else:
         _print(entries)
+
+
+followup_app = typer.Typer(help="Theo dõi tiến độ cam kết (quản trị).", no_args_is_help=True)
+app.add_typer(followup_app, name="followup")
+
+
+def _tracking(ctx: typer.Context) -> TrackingService:
+    settings = settings_from(ctx)
+    tracker = Tracker(Library.open(settings), CommitmentCache(settings.tracker_dir))
+    return TrackingService(tracker, FollowUpStore(settings.db_path))
+
+
+@followup_app.command("set")
+def followup_set(
+    ctx: typer.Context,
+    commitment_id: Annotated[str, typer.Argument(help="Mã cam kết (cột 'commitment' của --csv).")],
+    state: Annotated[str, typer.Argument(help="'chưa triển khai', 'đang triển khai' hoặc 'hoàn thành'.")],
+    note: Annotated[str, typer.Option(help="Ghi chú.")] = "",
+    on_date: Annotated[str | None, typer.Option("--date", help="Ngày của trạng thái (YYYY-MM-DD).")] = None,
+) -> None:
+    """Đặt trạng thái một cam kết; được ghi vào nhật ký (troly audit)."""
+    service = _tracking(ctx)
+    follow_up = service.set_status(commitment_id, parse_state(state), note, on_date, key_id=None, by="cli")
+    db = Database(settings_from(ctx).db_path)
+    try:
+        db.audit(None, "follow_up", f"{commitment_id} {follow_up.state} {follow_up.date}")
+    finally:
+        db.close()
+    console.print(f"{commitment_id}: {follow_up.state} từ {follow_up.date}.")
+
+
+@followup_app.command("show")
+def followup_show(
+    ctx: typer.Context,
+    commitment_id: Annotated[str, typer.Argument(help="Mã cam kết.")],
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+) -> None:
+    """Lịch sử trạng thái của một cam kết, mới nhất trước."""
+    history = _tracking(ctx).history(commitment_id)
+    if as_json:
+        typer.echo(json.dumps([h.model_dump(mode="json") for h in history], ensure_ascii=False, indent=1))
+        return
+    if not history:
+        console.print(f"Cam kết {commitment_id} chưa có trạng thái nào.")
+    for h in history:
+        console.print(f"{h.date}  {h.state}  {h.note}  ({h.by or '-'}, {h.updated_at[:19]})")
+
+
+@followup_app.command("review")
+def followup_review(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False
+) -> None:
+    """Các trạng thái cần rà soát: đoạn trích của cam kết đã đổi hoặc không còn."""
+    items = _tracking(ctx).review()
+    if as_json:
+        typer.echo(json.dumps([i.model_dump(mode="json") for i in items], ensure_ascii=False, indent=1))
+        return
+    if not items:
+        console.print("Không có trạng thái nào cần rà soát.")
+    for item in items:
+        why = "đoạn trích đã đổi" if item.reason == "changed" else "không còn trong tài liệu"
+        then = f" → cam kết mới {item.replaced_by}" if item.replaced_by else ""
+        f = item.follow_up
+        console.print(f"{f.commitment_id} ({f.source}): {f.state}, {why}{then}\n  «{f.quote}»")
