@@ -41,13 +41,17 @@ def build() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true", help="Only check that widget.js is up to date.")
     args = parser.parse_args(argv)
     built = build()
     if args.check:
         if not OUTPUT.is_file() or OUTPUT.read_text(encoding="utf-8") != built:
-            print(f"{OUTPUT} is not built from {SOURCES}: run python scripts/build_widget.py", file=sys.stderr)
+            print(
+                f"{OUTPUT} is not built from {SOURCES}: run python scripts/build_widget.py", file=sys.stderr
+            )
             return 1
         return 0
     OUTPUT.write_text(built, encoding="utf-8")
