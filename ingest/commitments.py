@@ -402,16 +402,17 @@ def _opening(folded: str, start: int, end: int) -> str:
     return head[connective.end() :] if connective else head
 
 
-def short_line(quote: str) -> str:
-    """The quote as one short line: without its connective, capitalised, cut at a word near MAX_LINE."""
+def short_line(quote: str, limit: int | None = MAX_LINE) -> str:
+    """The quote as one short line: without its connective, capitalised, cut at a word near `limit` (the
+    whole of it with None)."""
     line = " ".join(quote.split())
     connective = _CONNECTIVE.match(fold(line))
     if connective:
         line = line[connective.end() :]
     line = line.strip(_WRAPPING)
-    if len(line) > MAX_LINE:
-        cut = line.rfind(" ", 0, MAX_LINE)
-        line = line[: cut if cut > MAX_LINE // 2 else MAX_LINE].rstrip(" ,;:") + "…"
+    if limit is not None and len(line) > limit:
+        cut = line.rfind(" ", 0, limit)
+        line = line[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + "…"
     return line[:1].upper() + line[1:]
 
 

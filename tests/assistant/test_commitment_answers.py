@@ -1,0 +1,88 @@
+"""Answers to "VNPT cam kết gì với X về Y?" from the tracker's rows, over a real Library (BM25 only)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.commitment_answers import is_commitment_question
+from assistant.llm.scripted import ScriptedChatModel
+from assistant.pipeline import AnswerPipeline
+from assistant.planning import AnswerPlanner
+from index.library import Library
+from tests.ingest.commitment_texts import LANG_SON, NEWS
+from troly.settings import EmbeddingSettings, RetrievalSettings, Settings
+
+BAC_KAN = (
+    "Bắc Kạn và VNPT ký thỏa thuận chuyển đổi số\n\n"
+    "Ngày đăng: 02/05/2025\n\n"
+    "Ngày 2/5/2025, UBND tỉnh Bắc Kạn và Tập đoàn VNPT ký thỏa thuận hợp tác về chuyển đổi số giai đoạn "
+    "2025 - 2030.\n\n"
+    "Về kinh tế số, VNPT sẽ đưa nông sản của hợp tác xã lên sàn thương mại điện tử."
+)
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Library:
+    home = tmp_path_factory.mktemp("commitment-answers")
+    corpus = home / "corpus"
+    corpus.mkdir()
+    (corpus / "lang-son.txt").write_text(
+        "Lạng Sơn và VNPT ký thỏa thuận\n\nNgày đăng: 12/03/2024\n\n" + LANG_SON, encoding="utf-8"
+    )
+    (corpus / "bac-kan.txt").write_text(BAC_KAN, encoding="utf-8")
+    (corpus / "tin.txt").write_text(NEWS, encoding="utf-8")
+    settings = Settings(
+        home=home, embedding=EmbeddingSettings(backend="none"), retrieval=RetrievalSettings(fusion="bm25")
+    )
+    library = Library.open(settings)
+    assert not library.ingest([corpus]).failed
+    return library
+
+
+def _statements(library: Library, question: str) -> list[tuple[str, str]] | None:
+    plan = AnswerPlanner(library.settings, library).plan(question)
+    (part,) = plan.parts
+    found = part.profile_answer
+    if found is None or not found.statements:
+        return None
+    texts = {d.id: d.text for d in library.documents()}
+    return [(s.text, texts[s.doc_id][s.start : s.end]) for s in found.statements]
+
+
+def test_what_a_side_committed_to_with_each_quote(library: Library) -> None:
+    said = _statements(library, "VNPT cam kết gì với tỉnh Lạng Sơn?")
+    assert said is not None
+    lines = [line for line, _ in said]
+    assert any("phủ sóng 5G" in line for line in lines)
+    assert not any("tạo điều kiện thuận lợi" in line for line in lines)  # the province's, not VNPT's
+    assert not any("sàn thương mại điện tử" in q and "nông sản" in q for _, q in said)  # Bắc Kạn's row
+    for line, quote in said:
+        assert quote and (quote in line or line.endswith(quote))
+
+
+def test_typed_without_diacritics_with_a_pillar_and_the_other_side(library: Library) -> None:
+    economy = _statements(library, "vnpt cam ket gi voi bac kan ve kinh te so")
+    assert economy is not None and [q for _, q in economy] == [
+        "Về kinh tế số, VNPT sẽ đưa nông sản của hợp tác xã lên sàn thương mại điện tử"
+    ]
+    province = _statements(library, "Lạng Sơn cam kết gì với VNPT?")
+    assert province is not None
+    assert province[0][0].startswith("Lạng Sơn: ") or "Lạng Sơn" in province[0][0]
+    assert any("kinh phí đối ứng" in q for _, q in province)
+
+
+def test_figures_and_dates_are_left_to_the_model() -> None:
+    assert is_commitment_question("VNPT cam kết những gì với Quảng Trị?")
+    assert is_commitment_question("Các cam kết của VNPT với Cần Thơ về xã hội số")
+    assert not is_commitment_question("VNPT cam kết đầu tư bao nhiêu tiền cho hạ tầng 5G ở Quảng Trị?")
+    assert not is_commitment_question("VNPT cam kết hoàn thành khi nào?")
+
+
+def test_the_pipeline_states_the_rows_with_citations_without_the_model(library: Library) -> None:
+    model = ScriptedChatModel(["Không được gọi."])
+    answer = AnswerPipeline(library.settings, library, model).answer("VNPT cam kết gì với tỉnh Lạng Sơn?")
+    assert not answer.refused and answer.format == "list"
+    assert model.history == []
+    assert "phủ sóng 5G" in answer.text and "[1]" in answer.text
+    texts = {d.id: d.text for d in library.documents()}
+    assert all(texts[c.source][c.start : c.end] == c.quote for c in answer.citations)
