@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,7 +62,8 @@ class FollowUpStore:
     def __init__(self, path: Path) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
+            # Python's implicit transactions: `with self._conn:` commits a write, or rolls it back on error.
+            self._conn = sqlite3.connect(path, check_same_thread=False, timeout=10)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.row_factory = sqlite3.Row
             self._lock = threading.Lock()
@@ -75,27 +75,17 @@ class FollowUpStore:
         with self._lock:
             self._conn.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
     def _migrate(self) -> None:
-        with self._tx() as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS followup_migrations (version INTEGER PRIMARY KEY)")
-            done = {row[0] for row in conn.execute("SELECT version FROM followup_migrations")}
+        with self._lock:
+            self._conn.execute("CREATE TABLE IF NOT EXISTS followup_migrations (version INTEGER PRIMARY KEY)")
+            self._conn.commit()
+            done = {row[0] for row in self._conn.execute("SELECT version FROM followup_migrations")}
             for version, script in enumerate(MIGRATIONS, start=1):
-                if version in done:
-                    continue
-                for statement in (s for s in script.split(";") if s.strip()):
-                    conn.execute(statement)
-                conn.execute("INSERT INTO followup_migrations(version) VALUES (?)", (version,))
+                if version not in done:  # each migration and its record in one transaction
+                    self._conn.executescript(
+                        f"BEGIN IMMEDIATE;{script};"
+                        f"INSERT INTO followup_migrations(version) VALUES ({version});COMMIT;"
+                    )
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[FollowUp]:
         with self._lock:
@@ -116,8 +106,8 @@ class FollowUpStore:
         by: str | None,
     ) -> FollowUp:
         created = _now()
-        with self._tx() as conn:
-            conn.execute(
+        with self._lock, self._conn:
+            self._conn.execute(
                 "INSERT INTO commitment_followups(commitment_id, agreement_id, source, quote, state, note, "
                 "on_date, key_id, by_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (commitment_id, agreement_id, source, quote, state, note, date, key_id, by, created),

@@ -9,28 +9,14 @@ from assistant.llm.scripted import ScriptedChatModel
 from assistant.pipeline import AnswerPipeline
 from assistant.planning import AnswerPlanner
 from index.library import Library
-from tests.ingest.commitment_texts import LANG_SON, NEWS
+from tests.ingest.commitment_texts import write_agreements
 from troly.settings import EmbeddingSettings, RetrievalSettings, Settings
-
-BAC_KAN = (
-    "Bắc Kạn và VNPT ký thỏa thuận chuyển đổi số\n\n"
-    "Ngày đăng: 02/05/2025\n\n"
-    "Ngày 2/5/2025, UBND tỉnh Bắc Kạn và Tập đoàn VNPT ký thỏa thuận hợp tác về chuyển đổi số giai đoạn "
-    "2025 - 2030.\n\n"
-    "Về kinh tế số, VNPT sẽ đưa nông sản của hợp tác xã lên sàn thương mại điện tử."
-)
 
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory) -> Library:
     home = tmp_path_factory.mktemp("commitment-answers")
-    corpus = home / "corpus"
-    corpus.mkdir()
-    (corpus / "lang-son.txt").write_text(
-        "Lạng Sơn và VNPT ký thỏa thuận\n\nNgày đăng: 12/03/2024\n\n" + LANG_SON, encoding="utf-8"
-    )
-    (corpus / "bac-kan.txt").write_text(BAC_KAN, encoding="utf-8")
-    (corpus / "tin.txt").write_text(NEWS, encoding="utf-8")
+    corpus = write_agreements(home / "corpus")
     settings = Settings(
         home=home, embedding=EmbeddingSettings(backend="none"), retrieval=RetrievalSettings(fusion="bm25")
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from troly.records import Document
 
 LANG_SON = (
@@ -24,6 +26,26 @@ NEWS = (
     "Năm 2024, tỉnh Lạng Sơn đã đưa 1.200 thủ tục lên cổng dịch vụ công, tăng 15% so với năm trước.\n\n"
     "Sở Thông tin và Truyền thông sẽ tập huấn cho cán bộ cấp xã trong tháng 6."
 )
+
+BAC_KAN = (
+    "Bắc Kạn và VNPT ký thỏa thuận chuyển đổi số\n\n"
+    "Ngày đăng: 02/05/2025\n\n"
+    "Ngày 2/5/2025, UBND tỉnh Bắc Kạn và Tập đoàn VNPT ký thỏa thuận hợp tác về chuyển đổi số giai đoạn "
+    "2025 - 2030.\n\n"
+    "Về kinh tế số, VNPT sẽ đưa nông sản của hợp tác xã lên sàn thương mại điện tử.\n\n"
+    "UBND tỉnh Bắc Kạn cam kết bố trí mặt bằng cho các trạm phát sóng."
+)
+
+
+def write_agreements(folder: Path) -> Path:
+    """Two agreements and a news article as files (with a publication date, as news pages carry one)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "lang-son.txt").write_text(
+        "Lạng Sơn và VNPT ký thỏa thuận\n\nNgày đăng: 12/03/2024\n\n" + LANG_SON, encoding="utf-8"
+    )
+    (folder / "bac-kan.txt").write_text(BAC_KAN, encoding="utf-8")
+    (folder / "tin.txt").write_text(NEWS, encoding="utf-8")
+    return folder
 
 
 def document(

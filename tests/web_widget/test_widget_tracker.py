@@ -9,21 +9,12 @@ from typing import Any
 
 import pytest
 
-from tests.ingest.commitment_texts import LANG_SON, NEWS
+from tests.ingest.commitment_texts import write_agreements
 from tests.web_widget.backends import open_demo
 from tests.web_widget.driver import Widget
 from tests.web_widget.server import serve
 
 pytestmark = pytest.mark.slow
-
-BAC_KAN = (
-    "Bắc Kạn và VNPT ký thỏa thuận chuyển đổi số\n\n"
-    "Ngày đăng: 02/05/2025\n\n"
-    "Ngày 2/5/2025, UBND tỉnh Bắc Kạn và Tập đoàn VNPT ký thỏa thuận hợp tác về chuyển đổi số giai đoạn "
-    "2025 - 2030.\n\n"
-    "Về kinh tế số, VNPT sẽ đưa nông sản của hợp tác xã lên sàn thương mại điện tử.\n\n"
-    "UBND tỉnh Bắc Kạn cam kết bố trí mặt bằng cho các trạm phát sóng."
-)
 
 
 @dataclass
@@ -43,13 +34,7 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrackerBackend
     from web.services import Services
 
     home = tmp_path_factory.mktemp("troly-tracker")
-    corpus = home / "corpus"
-    corpus.mkdir()
-    (corpus / "lang-son.txt").write_text(
-        "Lạng Sơn và VNPT ký thỏa thuận\n\nNgày đăng: 12/03/2024\n\n" + LANG_SON, encoding="utf-8"
-    )
-    (corpus / "bac-kan.txt").write_text(BAC_KAN, encoding="utf-8")
-    (corpus / "tin.txt").write_text(NEWS, encoding="utf-8")
+    corpus = write_agreements(home / "corpus")
     settings = Settings(home=home, embedding=EmbeddingSettings(backend="none"))
     library = Library.open(settings)
     assert not library.ingest([corpus]).failed
