@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from assistant.commitment_answers import is_commitment_question
@@ -72,3 +74,28 @@ def test_the_pipeline_states_the_rows_with_citations_without_the_model(library: 
     assert "phủ sóng 5G" in answer.text and "[1]" in answer.text
     texts = {d.id: d.text for d in library.documents()}
     assert all(texts[c.source][c.start : c.end] == c.quote for c in answer.citations)
+
+
+@pytest.mark.shared
+def test_seed_questions_about_commitments(shared_dir: Path, tmp_path: Path) -> None:
+    """seeds-tasks-dev: k01 is answered from the rows with its key phrases; k08, k21 name provinces the seeds
+    do not hold and get no rows of another province."""
+    import json
+
+    settings = Settings(
+        home=tmp_path, embedding=EmbeddingSettings(backend="none"), retrieval=RetrievalSettings(fusion="bm25")
+    )
+    library = Library.open(settings)
+    library.ingest([shared_dir / "corpus" / "seeds"])
+    items = {
+        row["id"]: row
+        for row in map(json.loads, (shared_dir / "qa" / "seeds-tasks-dev.jsonl").read_text().splitlines())
+    }
+    planner = AnswerPlanner(settings, library)
+    k01 = items["k01"]
+    said = " ".join(line for line, _ in _statements(library, k01["question"]) or [])
+    assert all(phrase in said for phrase in k01["all_of"])
+    assert all(phrase in said for phrase in k01["answers"])
+    for trap in ("k08", "k21"):
+        plan = planner.plan(items[trap]["question"])
+        assert plan.scope.missing and not any(p.profile_answer for p in plan.parts)
