@@ -118,7 +118,7 @@ _NOT_SUBJECT = frozenset(
 _PAST = re.compile(r"\bda\b")
 _PUNCTUATION = re.compile(r"[,;:.!?()\"“”]")
 _CONNECTIVE = re.compile(
-    r"^(?:trong khi do|theo do|ngoai ra|dong thoi|ben canh do|cu the|theo thoa thuan|va|do vay|"
+    r"^(?:trong khi do|theo do|ngoai ra|dong thoi|ben canh do|cu the|theo (?:noi dung )?thoa thuan|va|do vay|"
     r"tai le ky ket|phat bieu tai buoi le|mat khac|song song do|thong qua thoa thuan hop tac ngay hom nay)"
     r"\s*,\s*",
 )

@@ -101,3 +101,27 @@ def test_sample_corpus_agreements(sample_corpus: object) -> None:
     platform = _row(rows, "trung tâm điều hành thông minh")
     assert (platform.party, platform.pillar) == ("hai bên", "chính quyền số")
     assert all("mong muốn" not in r.citation.quote for r in rows)
+
+
+HA_GIANG = (
+    "Ngày 5/6/2024, tại TP Hà Giang, UBND tỉnh Hà Giang và Tập đoàn Bưu chính Viễn thông Việt Nam (VNPT) đã ký "
+    "kết thỏa thuận hợp tác về chuyển đổi số giai đoạn 2024-2030.\n\n"
+    "Theo nội dung thỏa thuận, Tập đoàn VNPT sẽ hỗ trợ tỉnh xây dựng nền tảng điều hành thông minh trong năm 2026.\n\n"
+    "Tỉnh Hà Giang cũng sẽ tạo điều kiện để VNPT phát triển hạ tầng viễn thông tại các xã vùng sâu.\n\n"
+    "Hai bên thống nhất sẽ phối hợp đào tạo 500 cán bộ cấp xã về kỹ năng số.\n\n"
+    "Đại diện VNPT cho biết, VNPT cũng cam kết sẽ phủ sóng 4G tới 100% thôn bản trước năm 2027.\n\n"
+    "Năm 2023, VNPT đã đầu tư 300 tỷ đồng vào hạ tầng tại Hà Giang.\n\n"
+    "Chủ tịch UBND tỉnh Hà Giang Nguyễn Văn Sơn đề nghị VNPT quan tâm hỗ trợ thêm về nhân lực."
+)
+
+
+def test_another_agreement_written_the_same_way() -> None:
+    rows = _rows(HA_GIANG)
+    assert [(r.party, r.deadline) for r in rows] == [
+        ("VNPT", "2026"),
+        ("Hà Giang", None),
+        ("hai bên", None),
+        ("VNPT", "2027"),
+    ]
+    assert rows[0].text.startswith("Tập đoàn VNPT sẽ hỗ trợ")
+    assert not any("300 tỷ" in r.citation.quote or "đề nghị" in r.citation.quote for r in rows)
