@@ -54,6 +54,13 @@ class FollowUp(BaseModel):
     updated_at: str
 
 
+# The stored columns under the names of FollowUp's fields.
+_COLUMNS = (
+    'commitment_id, agreement_id, source, quote, state, note, on_date AS "date", by_name AS "by", '
+    "created_at AS updated_at"
+)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
@@ -105,14 +112,7 @@ class FollowUpStore:
         key_id: int | None,
         by: str | None,
     ) -> FollowUp:
-        created = _now()
-        with self._lock, self._conn:
-            self._conn.execute(
-                "INSERT INTO commitment_followups(commitment_id, agreement_id, source, quote, state, note, "
-                "on_date, key_id, by_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (commitment_id, agreement_id, source, quote, state, note, date, key_id, by, created),
-            )
-        return FollowUp(
+        follow_up = FollowUp(
             commitment_id=commitment_id,
             agreement_id=agreement_id,
             source=source,
@@ -121,12 +121,21 @@ class FollowUpStore:
             note=note,
             date=date,
             by=by,
-            updated_at=created,
+            updated_at=_now(),
         )
+        row = follow_up.model_dump()
+        with self._lock, self._conn:
+            self._conn.execute(
+                "INSERT INTO commitment_followups(commitment_id, agreement_id, source, quote, state, note, "
+                "on_date, key_id, by_name, created_at) VALUES (:commitment_id, :agreement_id, :source, :quote, "
+                ":state, :note, :date, :key_id, :by, :updated_at)",
+                {**row, "key_id": key_id},
+            )
+        return follow_up
 
     def latest(self, commitment_id: str) -> FollowUp | None:
         rows = self._rows(
-            "SELECT * FROM commitment_followups WHERE commitment_id = ? ORDER BY id DESC LIMIT 1",
+            f"SELECT {_COLUMNS} FROM commitment_followups WHERE commitment_id = ? ORDER BY id DESC LIMIT 1",
             (commitment_id,),
         )
         return rows[0] if rows else None
@@ -134,26 +143,17 @@ class FollowUpStore:
     def history(self, commitment_id: str) -> list[FollowUp]:
         """Every state set on the commitment, newest first."""
         return self._rows(
-            "SELECT * FROM commitment_followups WHERE commitment_id = ? ORDER BY id DESC", (commitment_id,)
+            f"SELECT {_COLUMNS} FROM commitment_followups WHERE commitment_id = ? ORDER BY id DESC",
+            (commitment_id,),
         )
 
     def all_latest(self) -> list[FollowUp]:
         """The current follow-up of every commitment that has one."""
         return self._rows(
-            "SELECT f.* FROM commitment_followups f JOIN (SELECT MAX(id) AS id FROM commitment_followups "
-            "GROUP BY commitment_id) last ON f.id = last.id ORDER BY f.id"
+            f"SELECT {_COLUMNS} FROM commitment_followups JOIN (SELECT MAX(id) AS last FROM "
+            "commitment_followups GROUP BY commitment_id) ON id = last ORDER BY id"
         )
 
 
 def _follow_up(row: sqlite3.Row) -> FollowUp:
-    return FollowUp(
-        commitment_id=row["commitment_id"],
-        agreement_id=row["agreement_id"],
-        source=row["source"],
-        quote=row["quote"],
-        state=row["state"],
-        note=row["note"],
-        date=row["on_date"],
-        by=row["by_name"],
-        updated_at=row["created_at"],
-    )
+    return FollowUp.model_validate(dict(row))
