@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup demo test lint typecheck bench clean
+.PHONY: setup demo test lint typecheck bench clean widget
 
 setup: $(VENV)/.installed
 
@@ -22,6 +22,10 @@ $(VENV)/.installed: pyproject.toml
 
 demo: setup
 	HOST=$(HOST) PORT=$(PORT) VENV=$(VENV) bash scripts/demo.sh
+
+# web/static/widget.js is built from the modules in web/widget/ (a test checks it is up to date).
+widget:
+	$(PY) scripts/build_widget.py
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
+from assistant.commitment_answers import answer_commitments
 from assistant.condense import condense
 from assistant.evidence import Evidence, select_evidence
 from assistant.focus import EvidenceHints, definitions_first
@@ -163,7 +164,10 @@ class AnswerPlanner:
         hits = definitions_first(part.question, self._search(part.question, k, filters, part.doc_ids))
         # A part is analysed on its own: "… với Cần Thơ có giai đoạn nào?" names one place, asks one field.
         own = analyse(part.question, list(profiles.values()))
-        found = answer_from_profiles(own, part, list(profiles.values()), texts.texts(part.doc_ids))
+        known = list(profiles.values())
+        found = answer_commitments(own, part, known, texts.document) or answer_from_profiles(
+            own, part, known, texts.texts(part.doc_ids)
+        )
         planned = PlannedPart(part, hits, profile_answer=found)
         if found is not None and (found.statements or found.refusal):
             return planned

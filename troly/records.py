@@ -237,3 +237,65 @@ class DocumentProfile(Record):
         """The smallest unit holding [start, end)."""
         holding = [u for u in self.units if u.contains(start, end)]
         return min(holding, key=lambda u: u.end - u.start) if holding else None
+
+
+# -- the commitment tracker: what each side of an agreement commits to (see `ingest.commitments`) -----------
+
+CommitmentKind = Literal["statement", "content", "target"]
+FollowUpState = Literal["chưa triển khai", "đang triển khai", "hoàn thành"]
+FOLLOW_UP_STATES: tuple[FollowUpState, ...] = ("chưa triển khai", "đang triển khai", "hoàn thành")
+
+
+class Quote(Record):
+    """A passage of a document: `quote == document.text[start:end]`."""
+
+    source: str
+    start: int
+    end: int
+    quote: str
+
+
+class Commitment(Record):
+    id: str = Field(description="Stable while the document and the quote are unchanged.")
+    party: str = Field(description="The side that commits: 'VNPT', the province ('Quảng Trị') or 'hai bên'.")
+    party_key: str = Field(description="'vnpt', 'quang-tri', ... or 'both'.")
+    text: str = Field(description="One short Vietnamese line: the quote, trimmed.")
+    pillar: Pillar | None = None
+    deadline: str | None = Field(default=None, description="'2025', '2025-06': when the text gives one.")
+    kind: CommitmentKind = Field(
+        default="statement",
+        description="'statement' (a side says it will), 'content' (an item of the agreement's contents), "
+        "'target' (a goal with a year).",
+    )
+    citation: Quote
+    also: list[Quote] = Field(
+        default_factory=list, description="The same commitment stated again (merged duplicates)."
+    )
+
+
+class TrackedParty(Record):
+    name: str = Field(description="What officials call it: 'VNPT', 'Quảng Trị'.")
+    key: str
+    written: str = Field(description="As the document writes it: 'UBND tỉnh Quảng Trị'.")
+
+
+class Period(Record):
+    start: int
+    end: int
+
+
+class TrackedAgreement(Record):
+    """One agreement with its commitments; several documents about it are one entry (`sources`)."""
+
+    id: str
+    document: str = Field(description="The first document that reports it.")
+    sources: list[str]
+    title: str
+    parties: list[TrackedParty]
+    province: str | None = Field(default=None, description="Gazetteer key of the province side.")
+    signed: str | None = None
+    place: str | None = None
+    period: Period | None = None
+    horizon: int | None = None
+    pillars: list[Pillar] = Field(default_factory=list)
+    commitments: list[Commitment] = Field(default_factory=list)

@@ -316,6 +316,11 @@ class Settings(BaseSettings):
         return self.home / "index"
 
     @property
+    def tracker_dir(self) -> Path:
+        """Commitments extracted per document text (`index.tracker.CommitmentCache`)."""
+        return self.home / "tracker"
+
+    @property
     def models_dir(self) -> Path:
         return self.home / "models"
 

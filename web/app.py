@@ -20,6 +20,7 @@ from web.errors import ApiError, error_body, install_handlers
 from web.routers import (
     admin,
     admin_content,
+    agreements,
     ask,
     documents,
     feedback,
@@ -119,6 +120,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         search,
         documents,
         profiles,
+        agreements,
         jobs,
         feedback,
         openai_compat,

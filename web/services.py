@@ -27,14 +27,17 @@ from starlette.concurrency import run_in_threadpool
 from assistant.events import AnswerEvent
 from assistant.llm.base import ChatMessage, ChatModelError, ModelInfo
 from index.text import TermDocuments
+from index.tracker import CommitmentCache, Tracker
 from troly.records import Chunk, Document, DocumentProfile, SearchHit
 from troly.settings import Settings
 from web.console_db import ConsoleStore
 from web.db import Database
 from web.errors import ApiError
+from web.followups import FollowUpStore
 from web.ingest_worker import IngestWorker, JobLibrary
 from web.queue import GenerationQueue
 from web.store import RateLimit, StateStore, WriteLock, open_store
+from web.tracking import TrackingService
 
 if TYPE_CHECKING:
     from assistant.pipeline import GenerationOptions
@@ -161,6 +164,8 @@ class Services:
     # One writer at a time: a job's final write and deletes rebuild the index snapshot (across replicas on
     # PostgreSQL: an advisory lock).
     write_lock: WriteLock = field(default_factory=threading.Lock)
+    # The commitment tracker with its follow-ups (web/tracking.py), opened on first use.
+    tracking: Lazy[TrackingService] | None = None
     # Warm-up state, read by /readyz: set once warm-up has finished, with or without error.
     warmed: threading.Event = field(default_factory=threading.Event)
     index_ready: bool = False
@@ -235,6 +240,7 @@ class Services:
             worker=IngestWorker(settings, store, lib.get, write_lock, answering=lambda: queue.busy),
             load_model=load,
             write_lock=write_lock,
+            tracking=Lazy(lambda: _tracking(settings, lib)),
         )
 
     @property
@@ -395,11 +401,18 @@ class Services:
         threading.Thread(target=self.warm_up, name="troly-warm-up", daemon=True).start()
         self.worker.start()
 
+    def tracker(self) -> TrackingService:
+        if self.tracking is None:
+            self.tracking = Lazy(lambda: _tracking(self.settings, self.library))
+        return self.tracking.get()
+
     def close(self, timeout_s: float = 5.0) -> None:
         """Stop the ingest worker (a running job goes back to the queue), cancel answers, close the database
         (left open when the worker did not stop in time: the process is ending anyway)."""
         stopped = self.worker.stop(timeout_s)
         self.queue.shutdown()
+        if self.tracking is not None and self.tracking.loaded:
+            self.tracking.get().store.close()
         if stopped:
             self.db.close()
         else:
@@ -423,6 +436,11 @@ async def _acquire(
         await asyncio.sleep(delay)
         delay = min(0.2, delay * 2)
     return True
+
+
+def _tracking(settings: Settings, library: Lazy[LibraryLike]) -> TrackingService:
+    tracker = Tracker(library.get(), CommitmentCache(settings.tracker_dir))
+    return TrackingService(tracker, FollowUpStore(settings.db_path))
 
 
 def _lazy(value: T | Lazy[T]) -> Lazy[T]:

@@ -33,3 +33,17 @@ def test_demo_page_has_the_one_tag() -> None:
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     tags = re.findall(r"<script[^>]*>", html)
     assert tags == ['<script src="/widget.js" data-api-key="troly-demo-key" data-title="Trợ lý số">']
+
+
+def test_widget_is_built_from_its_source_modules() -> None:
+    """web/static/widget.js is what scripts/build_widget.py makes of web/widget/*.js (edit those)."""
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "build_widget.py"
+    spec = importlib.util.spec_from_file_location("build_widget", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--check"]) == 0
+    names = {p.stem for p in module.SOURCES.glob("*.js")}
+    assert names == set(module.ORDER)  # no module left out of the build

@@ -48,6 +48,7 @@ for _module in (
     "serve_cmds",
     "db_cmds",
     "feedback_cmds",
+    "tracker_cmds",
 ):
     __import__(f"troly.cli.{_module}")
 

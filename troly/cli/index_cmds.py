@@ -14,6 +14,7 @@ from rich.table import Table
 
 from index.ingestion import IngestProgress
 from index.library import IngestReport, Library, SearchFilters
+from index.tracker import CommitmentCache, Tracker
 from troly.cli.app import app, console, err_console, settings_from
 from troly.errors import IndexCorruptError
 
@@ -85,9 +86,13 @@ def ingest(
     ] = False,
 ) -> None:
     """Nạp tài liệu (txt, md, html, pdf, docx); tệp không đổi được bỏ qua."""
-    library = Library.open(settings_from(ctx))
+    settings = settings_from(ctx)
+    library = Library.open(settings)
     with progress_bar() as live:
         report = library.ingest(paths, prune=prune, progress=live.ingest)
+        if report.changed:  # the tracker's commitments are made now, so `troly agreements` reads them back
+            tracker = Tracker(library, CommitmentCache(settings.tracker_dir))
+            tracker.agreements(progress=lambda done, total: live.count("Đọc cam kết", done, total))
     print_report(report)
     if report.failed:
         raise typer.Exit(1)

@@ -150,12 +150,13 @@ def audit(
             "export",
             "key_create",
             "key_revoke",
+            "follow_up",
         ]
         | None,
         typer.Option(
             "--action",
-            help="Chỉ một loại: ask, upload, ingest, cancel, delete, feedback; trang quản trị: signin, "
-            "signin_refused, signout, review, export, key_create, key_revoke.",
+            help="Chỉ một loại: ask, upload, ingest, cancel, delete, feedback, follow_up; trang quản trị: "
+            "signin, signin_refused, signout, review, export, key_create, key_revoke.",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="In JSON (mỗi mục một dòng).")] = False,

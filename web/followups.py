@@ -1,0 +1,159 @@
+"""Follow-up of commitments: an admin's state, note and date for a commitment, kept as a history.
+
+Stored in the server's SQLite file beside `web/db.py`'s tables, in a table of its own with numbered
+migrations (`MIGRATIONS`, applied once each and recorded in `followup_migrations`), so another store (a
+PostgreSQL one) ports four methods: `add`, `latest`, `history`, `all_latest`. A row keeps the commitment's id,
+its document and the quote it was set on: the id is made from the document and the quote
+(`ingest.commitments.commitment_id`), so the status stays with the commitment across re-ingests while the
+quote is unchanged, and a status whose commitment is gone is known for what it was said about.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from troly.errors import TrolyError
+from troly.records import FollowUpState
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE commitment_followups (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        commitment_id TEXT NOT NULL,
+        agreement_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        quote TEXT NOT NULL,
+        state TEXT NOT NULL,
+        note TEXT NOT NULL,
+        on_date TEXT NOT NULL,
+        key_id INTEGER,
+        by_name TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX commitment_followups_by_commitment ON commitment_followups(commitment_id, id);
+    """,
+)
+
+
+class FollowUp(BaseModel):
+    commitment_id: str
+    agreement_id: str
+    source: str
+    quote: str = Field(description="The commitment's quote when the state was set.")
+    state: FollowUpState
+    note: str = ""
+    date: str = Field(description="The date the state holds from, ISO 'YYYY-MM-DD'.")
+    by: str | None = Field(default=None, description="Name of the key that set it.")
+    updated_at: str
+
+
+# The stored columns under the names of FollowUp's fields.
+_COLUMNS = (
+    'commitment_id, agreement_id, source, quote, state, note, on_date AS "date", by_name AS "by", '
+    "created_at AS updated_at"
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+class FollowUpStore:
+    def __init__(self, path: Path) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Python's implicit transactions: `with self._conn:` commits a write, or rolls it back on error.
+            self._conn = sqlite3.connect(path, check_same_thread=False, timeout=10)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.row_factory = sqlite3.Row
+            self._lock = threading.Lock()
+            self._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise TrolyError(f"Không mở được cơ sở dữ liệu {path}: {exc}", code="database") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _migrate(self) -> None:
+        with self._lock:
+            self._conn.execute("CREATE TABLE IF NOT EXISTS followup_migrations (version INTEGER PRIMARY KEY)")
+            self._conn.commit()
+            done = {row[0] for row in self._conn.execute("SELECT version FROM followup_migrations")}
+            for version, script in enumerate(MIGRATIONS, start=1):
+                if version not in done:  # each migration and its record in one transaction
+                    self._conn.executescript(
+                        f"BEGIN IMMEDIATE;{script};"
+                        f"INSERT INTO followup_migrations(version) VALUES ({version});COMMIT;"
+                    )
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[FollowUp]:
+        with self._lock:
+            rows = self._conn.execute(sql, params).fetchall()
+        return [_follow_up(row) for row in rows]
+
+    def add(
+        self,
+        *,
+        commitment_id: str,
+        agreement_id: str,
+        source: str,
+        quote: str,
+        state: FollowUpState,
+        note: str,
+        date: str,
+        key_id: int | None,
+        by: str | None,
+    ) -> FollowUp:
+        follow_up = FollowUp(
+            commitment_id=commitment_id,
+            agreement_id=agreement_id,
+            source=source,
+            quote=quote,
+            state=state,
+            note=note,
+            date=date,
+            by=by,
+            updated_at=_now(),
+        )
+        row = follow_up.model_dump()
+        with self._lock, self._conn:
+            self._conn.execute(
+                "INSERT INTO commitment_followups(commitment_id, agreement_id, source, quote, state, note, "
+                "on_date, key_id, by_name, created_at) VALUES (:commitment_id, :agreement_id, :source, :quote, "
+                ":state, :note, :date, :key_id, :by, :updated_at)",
+                {**row, "key_id": key_id},
+            )
+        return follow_up
+
+    def latest(self, commitment_id: str) -> FollowUp | None:
+        rows = self._rows(
+            f"SELECT {_COLUMNS} FROM commitment_followups WHERE commitment_id = ? ORDER BY id DESC LIMIT 1",
+            (commitment_id,),
+        )
+        return rows[0] if rows else None
+
+    def history(self, commitment_id: str) -> list[FollowUp]:
+        """Every state set on the commitment, newest first."""
+        return self._rows(
+            f"SELECT {_COLUMNS} FROM commitment_followups WHERE commitment_id = ? ORDER BY id DESC",
+            (commitment_id,),
+        )
+
+    def all_latest(self) -> list[FollowUp]:
+        """The current follow-up of every commitment that has one."""
+        return self._rows(
+            f"SELECT {_COLUMNS} FROM commitment_followups JOIN (SELECT MAX(id) AS last FROM "
+            "commitment_followups GROUP BY commitment_id) ON id = last ORDER BY id"
+        )
+
+
+def _follow_up(row: sqlite3.Row) -> FollowUp:
+    return FollowUp.model_validate(dict(row))
