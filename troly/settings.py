@@ -131,6 +131,11 @@ class AnswerSettings(BaseModel):
         "this ratio or below.",
     )
     history_turns: int = Field(default=4, ge=0)
+    evidence_first: bool = Field(
+        default=True,
+        description="Stream the best evidence passage (an EvidenceEvent, the answer's `evidence`) as soon as "
+        "the plan has it, before the model writes.",
+    )
     neighbour_chunks: int = Field(
         default=1,
         ge=0,
