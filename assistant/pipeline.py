@@ -37,7 +37,7 @@ from assistant.events import (
     RetrievedEvent,
     TokenEvent,
 )
-from assistant.evidence import Evidence, EvidenceSentence, SentenceMatch, Source
+from assistant.evidence import Evidence, EvidenceSentence, SentenceMatch, Source, Terms
 from assistant.llm.base import ChatMessage, ChatModel, ChatModelError
 from assistant.planning import AnswerPlan, AnswerPlanner, DocumentTexts, PlannedPart, Retriever, unique_hits
 from assistant.profile_answers import ProfileAnswer, Statement
@@ -59,6 +59,8 @@ if TYPE_CHECKING:
 MAX_SENTENCES = 3
 LIST_SENTENCES = 5
 STOP = ("\n\n", "Câu hỏi:", "<tai_lieu>", "<|im_end|>")
+# Asked by warm-up only: what it finds is discarded; the prompt's fixed prefix is what it leaves cached.
+WARM_QUESTION = "Khởi động"
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,15 @@ class AnswerPipeline:
     @property
     def min_support(self) -> float:
         return self.planner.min_support
+
+    def warm_up(self) -> None:
+        """Before the first question (the server's warm-up): read the profiles and run one search (loads the
+        embedder and the ranking files), and let a model that can evaluate the prompt's fixed prefix do so."""
+        self.planner.plan(WARM_QUESTION)
+        warm = getattr(self.chat_model, "warm_prefix", None)
+        if callable(warm):
+            empty = Evidence(WARM_QUESTION, Terms.of(WARM_QUESTION), [])
+            warm(build_messages(self.prompt, WARM_QUESTION, empty))
 
     def plan(
         self,

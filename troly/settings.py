@@ -46,6 +46,20 @@ class LlmSettings(BaseModel):
     context_tokens: int = Field(default=2048, ge=512)
     max_tokens: int = Field(default=160, ge=16)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    warm_prefix: bool = Field(
+        default=True,
+        description="Evaluate the prompt's fixed prefix (system prompt, examples) during warm-up, before "
+        "/readyz says ready, so the first question reads only its own evidence (llamacpp backend).",
+    )
+    prompt_lookup: bool = Field(
+        default=False,
+        description="Prompt-lookup speculative decoding (llama.cpp's LlamaPromptLookupDecoding): drafts the "
+        "next tokens from the prompt's n-grams. Needs logits for every position (logits_all): see "
+        "docs/benchmarks.md for its memory and speed.",
+    )
+    draft_tokens: int = Field(
+        default=10, ge=1, le=64, description="Tokens drafted per step by prompt lookup."
+    )
 
 
 class OllamaSettings(BaseModel):

@@ -471,3 +471,31 @@ def test_no_evidence_passage_for_a_refusal_or_when_turned_off(
     model = ScriptedChatModel(["Xã đã lắp đặt 1.320 camera an ninh [1]."])
     answer = AnswerPipeline(off, retriever, model).answer("Xã Hòa An lắp đặt bao nhiêu camera an ninh?")
     assert not answer.refused and answer.evidence is None and "evidence" not in answer.timings_ms
+
+
+class PrefixModel(ScriptedChatModel):
+    """A scripted model that, like llama.cpp, can evaluate a prompt's fixed prefix ahead of time."""
+
+    def __init__(self) -> None:
+        super().__init__(["Xã đã lắp đặt 1.320 camera an ninh [1]."])
+        self.warmed: list[list[ChatMessage]] = []
+
+    def warm_prefix(self, messages: Sequence[ChatMessage]) -> None:
+        self.warmed.append(list(messages))
+
+
+def test_warm_up_searches_and_hands_the_fixed_prefix_to_the_model(
+    settings: Settings, retriever: FakeRetriever
+) -> None:
+    model = PrefixModel()
+    pipeline = AnswerPipeline(settings, retriever, model)
+    pipeline.warm_up()
+    assert retriever.queries, "one search ran"
+    assert not model.history, "no answer was generated"
+    (warmed,) = model.warmed
+    real = list(pipeline.stream("Xã Hòa An lắp đặt bao nhiêu camera an ninh?"))
+    assert isinstance(real[-1], DoneEvent)
+    asked = model.history[0].messages
+    # Every message but the last (the evidence and the question) is the prefix warm-up evaluated.
+    assert warmed[:-1] == asked[:-1] and warmed[0].role == "system"
+    AnswerPipeline(settings, retriever, ScriptedChatModel()).warm_up()  # a model without a prefix step
