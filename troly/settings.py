@@ -122,6 +122,17 @@ class AnswerSettings(BaseModel):
     evidence_tokens: int = Field(
         default=350, ge=50, description="Token budget of the evidence in the prompt."
     )
+    single_evidence_tokens: int | None = Field(
+        default=None,
+        ge=50,
+        description="Budget for a single-fact question (one subject, no list asked); None: `evidence_tokens`.",
+    )
+    list_evidence_tokens: int | None = Field(
+        default=None,
+        ge=50,
+        description="Budget for a question asking for a list, a catalogue or several parts; None: "
+        "`evidence_tokens`.",
+    )
     # Calibrated on the dev sets (seeds, ALQAC, ViRHE4QA): both unanswerable seeds questions fall below it,
     # and 2-6% of the answerable ALQAC/ViRHE4QA questions do.
     min_evidence_score: float = Field(
