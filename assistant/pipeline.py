@@ -145,8 +145,12 @@ class AnswerPipeline:
         self.planner.plan(WARM_QUESTION)
         warm = getattr(self.chat_model, "warm_prefix", None)
         if callable(warm):
-            empty = Evidence(WARM_QUESTION, Terms.of(WARM_QUESTION), [])
-            warm(build_messages(self.prompt, WARM_QUESTION, empty))
+            warm(self.prefix_messages())
+
+    def prefix_messages(self) -> list[ChatMessage]:
+        """A prompt made of the fixed prefix and a question without evidence (what warm-up evaluates)."""
+        empty = Evidence(WARM_QUESTION, Terms.of(WARM_QUESTION), [])
+        return build_messages(self.prompt, WARM_QUESTION, empty)
 
     def plan(
         self,

@@ -147,7 +147,8 @@ def run_answers(args: argparse.Namespace) -> dict[str, Any]:
             models[lookup].load()
         pipelines[name] = AnswerPipeline(settings, library, models[lookup])
         pipelines[name].warm_up()  # steady state here; the first question after a start is `serve` below
-    report: dict[str, Any] = {"configs": {}, "load_before": load_average()}
+    report: dict[str, Any] = {"configs": {}, "load_before": load_average(), "model_questions": []}
+    prefix = next(iter(pipelines.values())).prefix_messages()
     for set_name, relative in SETS.items():
         items = load_qa(args.shared / relative, limit=args.limit)
         planner = next(iter(pipelines.values()))
@@ -157,13 +158,20 @@ def run_answers(args: argparse.Namespace) -> dict[str, Any]:
             kinds[item.id] = question_kind(plan.analysis, plan.scope)
         answers: dict[str, dict[str, Any]] = {name: {} for name in configs}
         calls: dict[str, list[Generation]] = {name: [] for name in configs}
+        ran: set[str] = set()
         for item in items:
             for name, pipeline in pipelines.items():
                 model = models[configs[name][0]]
+                # Back to the fixed prefix alone, as between two unrelated questions of a server: else the
+                # next configuration would find this question's evidence already evaluated.
+                model.warm_prefix(prefix)
                 before = len(model.calls)
                 answers[name][item.id] = pipeline.answer(item.question, filters=filters)
                 calls[name].extend(model.calls[before:])
+                if len(model.calls) > before:
+                    ran.add(item.id)
             print(f"{set_name} {item.id} done (load {load_average()})", file=sys.stderr, flush=True)
+        report["model_questions"] += [item.question for item in items if item.id in ran]
         reference = next(iter(configs))
         for name in configs:
             rows = {item.id: result_from_answer(item, answers[name][item.id]) for item in items}
@@ -180,7 +188,9 @@ def run_answers(args: argparse.Namespace) -> dict[str, Any]:
                 "evidence": _percentiles([t["evidence"] for t in timings if "evidence" in t]),
                 "first_sentence": _percentiles([t["first_token"] for t in timings if "first_token" in t]),
                 "total": _percentiles([t["total"] for t in timings]),
-                "total_model": _percentiles([t["total"] for t in timings if t.get("generate", 0) > 0]),
+                "total_model": _percentiles(
+                    [answers[name][i].timings_ms["total"] for i in answers[name] if i in ran]
+                ),
                 "tokens_per_s": round(sum(max(0, g.tokens - 1) for g in generated) / spent, 1)
                 if spent
                 else None,
@@ -270,11 +280,9 @@ def serve_run(
     }
 
 
-def run_serve(args: argparse.Namespace) -> list[dict[str, Any]]:
-    from eval.qa import load_qa
-
-    items = load_qa(args.shared / SETS["seeds-dev"], limit=args.serve_questions)
-    questions = [item.question for item in items]
+def run_serve(args: argparse.Namespace, questions: Sequence[str]) -> list[dict[str, Any]]:
+    """Questions the model answers (a profile answer or a refusal before the model would not show the
+    prefix's cost)."""
     runs = [("cold", {"TROLY_LLM__WARM_PREFIX": "false"}), ("warm", {"TROLY_LLM__WARM_PREFIX": "true"})]
     if "lookup" in args.levers:
         runs.append(("warm+lookup", {"TROLY_LLM__WARM_PREFIX": "true", "TROLY_LLM__PROMPT_LOOKUP": "true"}))
@@ -371,8 +379,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     configure_threads(Settings(home=args.home))
     started = time.perf_counter()
     report = run_answers(args)
-    if "warm" in args.levers and not args.budgets:
-        report["serve"] = run_serve(args)
+    if "warm" in args.levers and not args.budgets and report["model_questions"]:
+        report["serve"] = run_serve(args, report["model_questions"][: args.serve_questions])
     report["seconds"] = round(time.perf_counter() - started)
     report["budgets"] = {"single": args.single_budget, "list": args.list_budget}
     print_report(report)
