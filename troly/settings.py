@@ -122,8 +122,10 @@ class AnswerSettings(BaseModel):
     evidence_tokens: int = Field(
         default=350, ge=50, description="Token budget of the evidence in the prompt."
     )
+    # Chosen from `eval.bench_latency --budgets 200,350,500` (docs/benchmarks.md): single-fact questions were
+    # as accurate at 200 tokens as at 350 and 500, and their prompt is 40% shorter.
     single_evidence_tokens: int | None = Field(
-        default=None,
+        default=200,
         ge=50,
         description="Budget for a single-fact question (one subject, no list asked); None: `evidence_tokens`.",
     )
