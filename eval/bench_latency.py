@@ -35,6 +35,8 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 SETS = {"seeds-dev": "qa/seeds-dev.jsonl", "seeds-tasks-dev": "qa/seeds-tasks-dev.jsonl"}
 CORPUS = "corpus/seeds"
 GENERATION_LEVERS = ("lookup", "budget")
+# The budget lever when the settings leave it off: the budget curve's candidate (single fact, list).
+CANDIDATE_BUDGETS = (200, 350)
 
 
 def load_average() -> str:
@@ -374,8 +376,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     from troly.settings import Settings
 
     defaults = Settings(home=args.home).answer
-    args.single_budget = args.single_budget or defaults.single_evidence_tokens or defaults.evidence_tokens
-    args.list_budget = args.list_budget or defaults.list_evidence_tokens or defaults.evidence_tokens
+    single, listed = CANDIDATE_BUDGETS
+    args.single_budget = args.single_budget or defaults.single_evidence_tokens or single
+    args.list_budget = args.list_budget or defaults.list_evidence_tokens or listed
     configure_threads(Settings(home=args.home))
     started = time.perf_counter()
     report = run_answers(args)

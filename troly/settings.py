@@ -122,10 +122,11 @@ class AnswerSettings(BaseModel):
     evidence_tokens: int = Field(
         default=350, ge=50, description="Token budget of the evidence in the prompt."
     )
-    # Chosen from `eval.bench_latency --budgets 200,350,500` (docs/benchmarks.md): single-fact questions were
-    # as accurate at 200 tokens as at 350 and 500, and their prompt is 40% shorter.
+    # Off by default: on the budget curve (`eval.bench_latency --budgets 200,350,500`) single-fact questions
+    # were as accurate at 200 tokens as at 350, but side by side with every lever off, 200 lost one seeds-tasks
+    # answer (a "what did X commit to" question that the kind rule counts as a single fact). docs/benchmarks.md.
     single_evidence_tokens: int | None = Field(
-        default=200,
+        default=None,
         ge=50,
         description="Budget for a single-fact question (one subject, no list asked); None: `evidence_tokens`.",
     )
