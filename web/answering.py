@@ -166,14 +166,18 @@ class AskFlow:
         status (503 with Retry-After) instead of a 200 stream holding only an error."""
         events = job.events()
         first: AnswerEvent | None = None
+        held: list[AnswerEvent] = []
         async for event in events:
-            if isinstance(event, EvidenceEvent | TokenEvent | CitationsEvent | DoneEvent | ErrorEvent):
+            if isinstance(event, EvidenceEvent):
+                # Planned before the model runs: a model error may still follow, and decides the status.
+                held.append(event)
+            elif isinstance(event, TokenEvent | CitationsEvent | DoneEvent | ErrorEvent):
                 first = event
                 break
         if isinstance(first, ErrorEvent):
             await events.aclose()
             raise error_from_event(first)
-        return _prepend(first, events)
+        return _prepend([*held, first] if first is not None else held, events)
 
     async def sse(self, question: Question, events: AsyncIterator[AnswerEvent]) -> AsyncIterator[bytes]:
         """The answer as SSE: evidence (when the plan has a passage), token*, citations, then done (the
@@ -201,8 +205,8 @@ class AskFlow:
         )
 
 
-async def _prepend(first: AnswerEvent | None, rest: AsyncIterator[AnswerEvent]) -> AsyncIterator[AnswerEvent]:
-    if first is not None:
-        yield first
+async def _prepend(first: list[AnswerEvent], rest: AsyncIterator[AnswerEvent]) -> AsyncIterator[AnswerEvent]:
+    for event in first:
+        yield event
     async for event in rest:
         yield event
