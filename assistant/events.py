@@ -6,12 +6,19 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from troly.records import Answer, Citation, SearchHit
+from troly.records import Answer, Citation, EvidencePassage, SearchHit
 
 
 class RetrievedEvent(BaseModel):
     type: Literal["retrieved"] = "retrieved"
     hits: list[SearchHit]
+
+
+class EvidenceEvent(BaseModel):
+    """The best evidence passage, as soon as the plan has it: before the model's first sentence."""
+
+    type: Literal["evidence"] = "evidence"
+    passage: EvidencePassage
 
 
 class TokenEvent(BaseModel):
@@ -37,4 +44,4 @@ class ErrorEvent(BaseModel):
     message: str
 
 
-AnswerEvent = RetrievedEvent | TokenEvent | CitationsEvent | DoneEvent | ErrorEvent
+AnswerEvent = RetrievedEvent | EvidenceEvent | TokenEvent | CitationsEvent | DoneEvent | ErrorEvent

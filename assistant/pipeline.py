@@ -28,8 +28,16 @@ from typing import TYPE_CHECKING
 
 from assistant.checker import Numbering, SentenceChecker
 from assistant.citations import CitedSentence, finalize, with_mark
-from assistant.events import AnswerEvent, CitationsEvent, DoneEvent, ErrorEvent, RetrievedEvent, TokenEvent
-from assistant.evidence import Evidence, EvidenceSentence, SentenceMatch, Source
+from assistant.events import (
+    AnswerEvent,
+    CitationsEvent,
+    DoneEvent,
+    ErrorEvent,
+    EvidenceEvent,
+    RetrievedEvent,
+    TokenEvent,
+)
+from assistant.evidence import Evidence, EvidenceSentence, SentenceMatch, Source, Terms
 from assistant.llm.base import ChatMessage, ChatModel, ChatModelError
 from assistant.planning import AnswerPlan, AnswerPlanner, DocumentTexts, PlannedPart, Retriever, unique_hits
 from assistant.profile_answers import ProfileAnswer, Statement
@@ -42,7 +50,7 @@ from ingest.units import label_path
 from ingest.vietnamese import normalize
 from prompts import AnswerPrompt, load_answer_prompt
 from troly.errors import TrolyError
-from troly.records import Answer, Citation, DocumentProfile, SearchHit
+from troly.records import Answer, Citation, DocumentProfile, EvidencePassage, SearchHit
 from troly.settings import Settings
 
 if TYPE_CHECKING:
@@ -51,6 +59,8 @@ if TYPE_CHECKING:
 MAX_SENTENCES = 3
 LIST_SENTENCES = 5
 STOP = ("\n\n", "Câu hỏi:", "<tai_lieu>", "<|im_end|>")
+# Asked by warm-up only: what it finds is discarded; the prompt's fixed prefix is what it leaves cached.
+WARM_QUESTION = "Khởi động"
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,7 @@ class _Draft:
     text: str = ""
     """What the user has been shown so far (the joined TokenEvents)."""
     lead: str | None = None
+    evidence: EvidencePassage | None = None
 
     def piece(self, section: _Section, text: str) -> str:
         """The token that shows `text` as the next sentence of `section`, and records it."""
@@ -127,6 +138,19 @@ class AnswerPipeline:
     @property
     def min_support(self) -> float:
         return self.planner.min_support
+
+    def warm_up(self) -> None:
+        """Before the first question (the server's warm-up): read the profiles and run one search (loads the
+        embedder and the ranking files), and let a model that can evaluate the prompt's fixed prefix do so."""
+        self.planner.plan(WARM_QUESTION)
+        warm = getattr(self.chat_model, "warm_prefix", None)
+        if callable(warm):
+            warm(self.prefix_messages())
+
+    def prefix_messages(self) -> list[ChatMessage]:
+        """A prompt made of the fixed prefix and a question without evidence (what warm-up evaluates)."""
+        empty = Evidence(WARM_QUESTION, Terms.of(WARM_QUESTION), [])
+        return build_messages(self.prompt, WARM_QUESTION, empty)
 
     def plan(
         self,
@@ -201,6 +225,11 @@ class AnswerPipeline:
             draft.hits = unique_hits([h for p in parts for h in p.hits])
         draft.timings["retrieve"] = _ms(started)
         yield RetrievedEvent(hits=draft.hits)
+        if self.settings.answer.evidence_first:
+            draft.evidence = self._best_passage(plan)
+            if draft.evidence is not None:
+                draft.timings["evidence"] = _ms(started)
+                yield EvidenceEvent(passage=draft.evidence)
         if not scope.parts:
             yield from self._refuse(draft, missing_text(scope.missing))
             return
@@ -224,6 +253,32 @@ class AnswerPipeline:
         _, citations = finalize(kept, plan.texts.document, self._unit_label(plan.profiles))
         yield CitationsEvent(citations=citations)
         yield DoneEvent(answer=self._answer(draft, draft.text, False, citations))
+
+    def _best_passage(self, plan: AnswerPlan) -> EvidencePassage | None:
+        """The passage an official can read while the model writes: the first answered part's profile
+        statement, or its best evidence sentence. None when every part is refused before the model."""
+        for prepared in plan.parts:
+            found = prepared.profile_answer
+            evidence = prepared.evidence
+            quote: EvidenceSentence | None = None
+            if found is not None and found.statements:
+                quote = _stated(found.statements[0], plan.texts).quote
+            elif evidence is not None and prepared.refusal is None and not evidence.empty:
+                quote = evidence.best or evidence.sources[0].sentences[0]
+            if quote is None:
+                continue
+            document = plan.texts.document(quote.doc_id)
+            return EvidencePassage(
+                source=quote.doc_id,
+                chunk_id=quote.chunk_id,
+                title=document.title,
+                date=document.date,
+                quote=quote.text,
+                start=quote.start,
+                end=quote.end,
+                unit=self._unit_label(plan.profiles)(quote.doc_id, quote.start, quote.end),
+            )
+        return None
 
     def _answer_part(
         self, draft: _Draft, prepared: PlannedPart, plan: AnswerPlan
@@ -364,6 +419,7 @@ class AnswerPipeline:
             timings_ms=dict(draft.timings),
             model=self.chat_model.name,
             format="list" if draft.as_list and not refused else "text",
+            evidence=draft.evidence,
         )
 
     def _unit_label(self, profiles: dict[str, DocumentProfile]):  # type: ignore[no-untyped-def]

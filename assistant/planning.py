@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from assistant.commitment_answers import answer_commitments
 from assistant.condense import condense
@@ -30,6 +30,8 @@ from troly.settings import Settings
 
 if TYPE_CHECKING:
     from index.library import SearchFilters
+
+QuestionKind = Literal["single", "list"]
 
 # Folded words naming the signing of an agreement (see `_hints`).
 AGREEMENT_WORDS = frozenset({"le", "ky", "ket", "ki", "thoa", "thuan", "hop", "tac", "buoi"})
@@ -174,7 +176,7 @@ class AnswerPlanner:
         planned.evidence = select_evidence(
             part.question,
             self._with_neighbours(self._leading(hits)),
-            budget_tokens=self._budget(len(scope.parts)),
+            budget_tokens=self._budget(len(scope.parts), question_kind(analysis, scope)),
             hints=self._hints(analysis, part, profiles),
             floor=self.settings.answer.evidence_floor,
         )
@@ -208,10 +210,12 @@ class AnswerPlanner:
         # A retriever that cannot filter by document still never answers from outside the scope.
         return [h for h in hits if doc_ids is None or h.chunk.doc_id in doc_ids]
 
-    def _budget(self, parts: int) -> int:
-        """Each part of a several-part question reads its share of the evidence budget (the prompt sets the
-        latency), never less than two thirds of it."""
-        budget = self.settings.answer.evidence_tokens
+    def _budget(self, parts: int, kind: QuestionKind) -> int:
+        """The budget of the question's kind; each part of a several-part question reads its share of it
+        (the prompt sets the latency), never less than two thirds of it."""
+        answer = self.settings.answer
+        chosen = answer.list_evidence_tokens if kind == "list" else answer.single_evidence_tokens
+        budget = chosen or answer.evidence_tokens
         return budget if parts <= 1 else max(budget * 2 // 3, budget // parts)
 
     def _hints(
@@ -289,6 +293,11 @@ class AnswerPlanner:
                         have.add(key)
                         extra.append(SearchHit(chunk=neighbour, score=0.0, rank=len(hits) + len(extra) + 1))
         return hits + extra
+
+
+def question_kind(analysis: QuestionAnalysis, scope: Scope) -> QuestionKind:
+    """ "list" for a question asking for a list or a catalogue, or about several subjects; else "single"."""
+    return "list" if analysis.wants_list or analysis.several or len(scope.parts) > 1 else "single"
 
 
 def _passages(hits: list[SearchHit], profiles: dict[str, DocumentProfile], texts: DocumentTexts) -> list[str]:

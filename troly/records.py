@@ -69,6 +69,19 @@ class Citation(Record):
     )
 
 
+class EvidencePassage(Record):
+    """The best evidence passage of an answer, shown before the model writes ("Nguồn liên quan")."""
+
+    source: str
+    chunk_id: str
+    title: str = ""
+    date: str | None = None
+    quote: str
+    start: int = Field(description="Offset of the quote in the document's cleaned text.")
+    end: int
+    unit: str | None = None
+
+
 class Answer(Record):
     id: str
     question: str
@@ -83,6 +96,10 @@ class Answer(Record):
     model: str = ""
     format: Literal["text", "list"] = Field(
         default="text", description="'list': `text` is a lead line then items, one per line, each after '- '."
+    )
+    evidence: EvidencePassage | None = Field(
+        default=None,
+        description="The best evidence passage, streamed before the answer (`answer.evidence_first`).",
     )
 
 

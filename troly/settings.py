@@ -46,6 +46,20 @@ class LlmSettings(BaseModel):
     context_tokens: int = Field(default=2048, ge=512)
     max_tokens: int = Field(default=160, ge=16)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    warm_prefix: bool = Field(
+        default=True,
+        description="Evaluate the prompt's fixed prefix (system prompt, examples) during warm-up, before "
+        "/readyz says ready, so the first question reads only its own evidence (llamacpp backend).",
+    )
+    prompt_lookup: bool = Field(
+        default=False,
+        description="Prompt-lookup speculative decoding (llama.cpp's LlamaPromptLookupDecoding): drafts the "
+        "next tokens from the prompt's n-grams. Needs logits for every position (logits_all): see "
+        "docs/benchmarks.md for its memory and speed.",
+    )
+    draft_tokens: int = Field(
+        default=10, ge=1, le=64, description="Tokens drafted per step by prompt lookup."
+    )
 
 
 class OllamaSettings(BaseModel):
@@ -108,6 +122,20 @@ class AnswerSettings(BaseModel):
     evidence_tokens: int = Field(
         default=350, ge=50, description="Token budget of the evidence in the prompt."
     )
+    # Off by default: on the budget curve (`eval.bench_latency --budgets 200,350,500`) single-fact questions
+    # were as accurate at 200 tokens as at 350, but side by side with every lever off, 200 lost one seeds-tasks
+    # answer (a "what did X commit to" question that the kind rule counts as a single fact). docs/benchmarks.md.
+    single_evidence_tokens: int | None = Field(
+        default=None,
+        ge=50,
+        description="Budget for a single-fact question (one subject, no list asked); None: `evidence_tokens`.",
+    )
+    list_evidence_tokens: int | None = Field(
+        default=None,
+        ge=50,
+        description="Budget for a question asking for a list, a catalogue or several parts; None: "
+        "`evidence_tokens`.",
+    )
     # Calibrated on the dev sets (seeds, ALQAC, ViRHE4QA): both unanswerable seeds questions fall below it,
     # and 2-6% of the answerable ALQAC/ViRHE4QA questions do.
     min_evidence_score: float = Field(
@@ -131,6 +159,11 @@ class AnswerSettings(BaseModel):
         "this ratio or below.",
     )
     history_turns: int = Field(default=4, ge=0)
+    evidence_first: bool = Field(
+        default=True,
+        description="Stream the best evidence passage (an EvidenceEvent, the answer's `evidence`) as soon as "
+        "the plan has it, before the model writes.",
+    )
     neighbour_chunks: int = Field(
         default=1,
         ge=0,

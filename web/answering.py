@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 
-from assistant.events import AnswerEvent, CitationsEvent, DoneEvent, ErrorEvent, TokenEvent
+from assistant.events import AnswerEvent, CitationsEvent, DoneEvent, ErrorEvent, EvidenceEvent, TokenEvent
 from assistant.llm.base import ChatMessage, ChatModelError
 from ingest.vietnamese import strip_invisible
 from troly.errors import TrolyError
@@ -21,7 +21,7 @@ from troly.records import Answer
 from web.auth import Principal
 from web.errors import ApiError, not_found, too_large
 from web.queue import Job
-from web.schemas import AskFilters, AskResponse, CitationsData, ErrorData, TokenData
+from web.schemas import AskFilters, AskResponse, CitationsData, ErrorData, EvidenceData, TokenData
 from web.services import Services
 from web.sse import sse_frame
 
@@ -166,20 +166,27 @@ class AskFlow:
         status (503 with Retry-After) instead of a 200 stream holding only an error."""
         events = job.events()
         first: AnswerEvent | None = None
+        held: list[AnswerEvent] = []
         async for event in events:
-            if isinstance(event, TokenEvent | CitationsEvent | DoneEvent | ErrorEvent):
+            if isinstance(event, EvidenceEvent):
+                # Planned before the model runs: a model error may still follow, and decides the status.
+                held.append(event)
+            elif isinstance(event, TokenEvent | CitationsEvent | DoneEvent | ErrorEvent):
                 first = event
                 break
         if isinstance(first, ErrorEvent):
             await events.aclose()
             raise error_from_event(first)
-        return _prepend(first, events)
+        return _prepend([*held, first] if first is not None else held, events)
 
     async def sse(self, question: Question, events: AsyncIterator[AnswerEvent]) -> AsyncIterator[bytes]:
-        """The answer as SSE: token*, citations, then done (the /v1/ask body) or error."""
+        """The answer as SSE: evidence (when the plan has a passage), token*, citations, then done (the
+        /v1/ask body) or error."""
         try:
             async for event in events:
-                if isinstance(event, TokenEvent):
+                if isinstance(event, EvidenceEvent):
+                    yield sse_frame(EvidenceData(passage=event.passage), "evidence")
+                elif isinstance(event, TokenEvent):
                     yield sse_frame(TokenData(text=event.text), "token")
                 elif isinstance(event, CitationsEvent):
                     yield sse_frame(CitationsData(citations=event.citations), "citations")
@@ -198,8 +205,8 @@ class AskFlow:
         )
 
 
-async def _prepend(first: AnswerEvent | None, rest: AsyncIterator[AnswerEvent]) -> AsyncIterator[AnswerEvent]:
-    if first is not None:
-        yield first
+async def _prepend(first: list[AnswerEvent], rest: AsyncIterator[AnswerEvent]) -> AsyncIterator[AnswerEvent]:
+    for event in first:
+        yield event
     async for event in rest:
         yield event

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from troly.records import Answer, Citation, DocumentProfile, SearchHit
+from troly.records import Answer, Citation, DocumentProfile, EvidencePassage, SearchHit
 
 SNIPPET_CHARS = 300
 
@@ -41,6 +41,11 @@ class AskResponse(BaseModel):
         default="text",
         description="'list': `answer` is a lead line then one item a line, each starting with '- ' (render as a list).",
     )
+    evidence: EvidencePassage | None = Field(
+        default=None,
+        description="Đoạn tài liệu liên quan nhất, gửi trước câu trả lời (sự kiện SSE `evidence`); null khi "
+        "câu hỏi bị từ chối trước khi mô hình chạy.",
+    )
 
     @classmethod
     def of(cls, answer: Answer, conversation_id: str | None) -> AskResponse:
@@ -54,7 +59,12 @@ class AskResponse(BaseModel):
             unsupported=answer.unsupported,
             model=answer.model,
             format=answer.format,
+            evidence=answer.evidence,
         )
+
+
+class EvidenceData(BaseModel):
+    passage: EvidencePassage
 
 
 class TokenData(BaseModel):

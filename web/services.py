@@ -4,7 +4,9 @@ The library and the model load lazily (the first request, or the warm-up thread 
 server), so `troly serve` binds its port at once and /readyz tells when answering is possible: ready
 means the warm-up finished without error, i.e. the current index generation was read (an empty index,
 no documents yet, counts as ready; /readyz reports `documents: 0`) and the chat model was loaded
-(llama.cpp: `load()`; a model without `load`, as Ollama: `info().ready`). Uploads are ingest jobs run by
+(llama.cpp: `load()`; a model without `load`, as Ollama: `info().ready`), then the pipeline warmed
+(`AnswerPipeline.warm_up`: one search, and llama.cpp evaluates the prompt's fixed prefix), so the first
+question is as fast as the others. Uploads are ingest jobs run by
 `worker` (web/ingest_worker.py), started with the server; index writes of the API (a job's final write, a
 delete) take `write_lock`, which no probe and no search ever waits on.
 Tests inject fakes through `Services.create(..., library=..., pipeline=..., model=...)`.
@@ -278,8 +280,11 @@ class Services:
             errors.append(f"Không đọc được chỉ mục: {_message(exc)}")
         try:
             if not self.model_loaded:
-                self.pipeline.get()
+                pipeline = self.pipeline.get()
                 self.load_model()
+                warm = getattr(pipeline, "warm_up", None)
+                if callable(warm) and self.index_ready:
+                    _warm_pipeline(warm)
                 self.model_loaded = True
                 log.info("warm-up: model loaded")
         except Exception as exc:
@@ -492,6 +497,18 @@ def load_chat_model(model: ModelLike) -> None:
     info = model.info()
     if not info.ready:
         raise ChatModelError(info.detail or f"Mô hình {model.name} chưa sẵn sàng.")
+
+
+def _warm_pipeline(warm: Callable[[], object]) -> None:
+    """The pipeline's own warm-up (first search, the prompt's fixed prefix), so the first question costs what
+    the others do. Its failure is logged, not a readiness failure: the model did load."""
+    started = time.perf_counter()
+    try:
+        warm()
+    except Exception as exc:
+        log.warning("warm-up: first search or prompt prefix failed: %s", exc)
+        return
+    log.info("warm-up: first search and prompt prefix in %.1f s", time.perf_counter() - started)
 
 
 def _message(exc: Exception) -> str:

@@ -71,13 +71,25 @@ class LlamaCppChatModel:
                 llama_cls = _import_llama()
                 path = model_files.prepare(self._settings)
                 started = time.perf_counter()
+                llm = self._settings.llm
+                draft: dict[str, Any] = {}
+                if llm.prompt_lookup:
+                    from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+                    # Verification compares the drafted tokens with the model's own choice at each position,
+                    # which needs the logits of every position, not only the last.
+                    draft = {
+                        "draft_model": LlamaPromptLookupDecoding(num_pred_tokens=llm.draft_tokens),
+                        "logits_all": True,
+                    }
                 try:
                     self._llama = llama_cls(
                         model_path=str(path),
-                        n_ctx=self._settings.llm.context_tokens,
-                        n_threads=self._settings.llm.threads,
-                        n_threads_batch=self._settings.llm.threads,
+                        n_ctx=llm.context_tokens,
+                        n_threads=llm.threads,
+                        n_threads_batch=llm.threads,
                         verbose=False,
+                        **draft,
                     )
                 except (ValueError, RuntimeError) as exc:
                     raise ModelNotReadyError(f"llama.cpp không nạp được mô hình {path}: {exc}") from None
@@ -117,6 +129,13 @@ class LlamaCppChatModel:
                         code="llm_context_overflow",
                     ) from None
                 raise LlamaCppError(f"llama.cpp lỗi khi sinh câu trả lời: {exc}") from None
+
+    def warm_prefix(self, messages: Sequence[ChatMessage]) -> None:
+        """Evaluate `messages` now (one token generated): the KV cache then holds their prefix, which every
+        later prompt shares, so the first real question reads only what follows it."""
+        if self._settings.llm.warm_prefix:
+            for _ in self.stream(messages, max_tokens=1):
+                pass
 
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` under this model's tokenizer (loads the model)."""

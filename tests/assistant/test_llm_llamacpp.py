@@ -123,3 +123,37 @@ def test_unreadable_gguf_is_model_not_ready(tmp_path: Path) -> None:
         model.load()
     assert "hong.gguf" in info.value.message
     assert model.info().detail != "đã nạp"
+
+
+@pytest.mark.slow
+def test_warm_prefix_leaves_the_shared_prefix_evaluated(small_model: LlamaCppChatModel) -> None:
+    llama = small_model.load()
+    llama.reset()
+    small_model.warm_prefix(_ask("Khởi động"))
+    system_tokens = small_model.count_tokens(SYSTEM.content)
+    # What llama.cpp keeps evaluated: the warm-up prompt, whose system turn every later prompt shares.
+    assert llama.n_tokens > system_tokens
+    kept = llama.detokenize(list(llama._input_ids[: llama.n_tokens])).decode("utf-8", "replace")
+    assert SYSTEM.content in kept
+
+
+# Evidence the model copies from: what prompt lookup drafts from. Generated for these tests.
+PASSAGES = (
+    "Ngày 18/12/2023, UBND xã Hòa An tổ chức hội nghị tổng kết; xã đã lắp đặt 1.320 camera an ninh.",
+    "Bộ phận một cửa tiếp nhận hồ sơ từ thứ Hai đến thứ Sáu, sáng từ 7 giờ 30 đến 11 giờ 30.",
+    "Theo thỏa thuận, VNPT hỗ trợ huyện Tân Phú xây dựng kho dữ liệu dùng chung và trung tâm điều hành.",
+)
+
+
+@pytest.mark.slow
+def test_prompt_lookup_changes_no_answer(small_settings: Settings) -> None:
+    """Greedy decoding with prompt-lookup drafts keeps only the tokens the model would have chosen itself: the
+    answers are the same, token for token."""
+    lookup = small_settings.model_copy(deep=True)
+    lookup.llm.prompt_lookup = True
+    plain, drafted = LlamaCppChatModel(small_settings), LlamaCppChatModel(lookup)
+    for passage in PASSAGES:
+        messages = _ask(f"Tài liệu: {passage}\nHãy chép lại nguyên văn câu trong tài liệu.")
+        expected = complete(plain, messages, max_tokens=48)
+        assert expected
+        assert complete(drafted, messages, max_tokens=48) == expected

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.condense import condense
-from assistant.events import CitationsEvent, DoneEvent, ErrorEvent, RetrievedEvent, TokenEvent
+from assistant.events import CitationsEvent, DoneEvent, ErrorEvent, EvidenceEvent, RetrievedEvent, TokenEvent
 from assistant.llm.base import ChatMessage, ChatModelError
 from assistant.llm.scripted import ScriptedChatModel
 from assistant.pipeline import AnswerPipeline, QuestionError
@@ -114,8 +114,8 @@ def test_event_order_citations_and_timings(settings: Settings, retriever: FakeRe
     pipeline = AnswerPipeline(settings, retriever, model)
     events = list(pipeline.stream("Ai chủ trì hội nghị tổng kết chuyển đổi số của xã Hòa An?"))
     kinds = [type(e) for e in events]
-    assert kinds[0] is RetrievedEvent
-    assert set(kinds[1:-2]) == {TokenEvent}
+    assert kinds[:2] == [RetrievedEvent, EvidenceEvent]
+    assert set(kinds[2:-2]) == {TokenEvent}
     assert kinds[-2:] == [CitationsEvent, DoneEvent]
     done = events[-1]
     assert isinstance(done, DoneEvent)
@@ -128,8 +128,9 @@ def test_event_order_citations_and_timings(settings: Settings, retriever: FakeRe
     assert citation.quote == retriever.documents["hoa-an.txt"].text[citation.start : citation.end]
     assert "Lê Văn Minh" in citation.quote
     assert citation.title == "Xã Hòa An tổng kết chuyển đổi số" and citation.date == "2024-01-05"
-    assert set(answer.timings_ms) == {"retrieve", "first_token", "generate", "total"}
-    assert answer.timings_ms["total"] >= answer.timings_ms["first_token"] >= answer.timings_ms["retrieve"]
+    assert set(answer.timings_ms) == {"retrieve", "evidence", "first_token", "generate", "total"}
+    timings = answer.timings_ms
+    assert timings["total"] >= timings["first_token"] >= timings["evidence"] >= timings["retrieve"]
     assert answer.model == "scripted"
     assert "".join(e.text for e in events if isinstance(e, TokenEvent)) == answer.text
     # The fixed prefix comes first: system prompt then the few-shot turns; the evidence is in the last turn.
@@ -440,3 +441,61 @@ def test_generation_stops_once_the_answer_is_complete(settings: Settings, retrie
     assert not answer.refused and model.closed
     # Three sentences are all an answer may hold: the model is not read to the end of its reply.
     assert model.pulled < len(reply.split())
+
+
+def test_the_best_evidence_passage_comes_before_the_first_sentence(
+    settings: Settings, retriever: FakeRetriever
+) -> None:
+    model = ScriptedChatModel(["Xã đã lắp đặt 1.320 camera an ninh [1]."])
+    question = "Xã Hòa An lắp đặt bao nhiêu camera an ninh?"
+    events = list(AnswerPipeline(settings, retriever, model).stream(question))
+    shown = next(e for e in events if isinstance(e, EvidenceEvent))
+    assert events.index(shown) < next(i for i, e in enumerate(events) if isinstance(e, TokenEvent))
+    passage = shown.passage
+    document = retriever.documents["hoa-an.txt"]
+    assert passage.source == "hoa-an.txt" and passage.chunk_id.startswith("hoa-an.txt#")
+    assert passage.quote == document.text[passage.start : passage.end]
+    assert "1.320 camera an ninh" in passage.quote
+    assert (passage.title, passage.date) == (document.title, document.date)
+    done = events[-1]
+    assert isinstance(done, DoneEvent) and done.answer.evidence == passage
+
+
+def test_no_evidence_passage_for_a_refusal_or_when_turned_off(
+    settings: Settings, retriever: FakeRetriever
+) -> None:
+    pipeline = AnswerPipeline(settings, retriever, ScriptedChatModel())
+    refused = list(pipeline.stream("Thủ tục cấp giấy phép xây dựng nhà ở?"))
+    assert not any(isinstance(e, EvidenceEvent) for e in refused)
+    off = settings.model_copy(update={"answer": settings.answer.model_copy(update={"evidence_first": False})})
+    model = ScriptedChatModel(["Xã đã lắp đặt 1.320 camera an ninh [1]."])
+    answer = AnswerPipeline(off, retriever, model).answer("Xã Hòa An lắp đặt bao nhiêu camera an ninh?")
+    assert not answer.refused and answer.evidence is None and "evidence" not in answer.timings_ms
+
+
+class PrefixModel(ScriptedChatModel):
+    """A scripted model that, like llama.cpp, can evaluate a prompt's fixed prefix ahead of time."""
+
+    def __init__(self) -> None:
+        super().__init__(["Xã đã lắp đặt 1.320 camera an ninh [1]."])
+        self.warmed: list[list[ChatMessage]] = []
+
+    def warm_prefix(self, messages: Sequence[ChatMessage]) -> None:
+        self.warmed.append(list(messages))
+
+
+def test_warm_up_searches_and_hands_the_fixed_prefix_to_the_model(
+    settings: Settings, retriever: FakeRetriever
+) -> None:
+    model = PrefixModel()
+    pipeline = AnswerPipeline(settings, retriever, model)
+    pipeline.warm_up()
+    assert retriever.queries, "one search ran"
+    assert not model.history, "no answer was generated"
+    (warmed,) = model.warmed
+    real = list(pipeline.stream("Xã Hòa An lắp đặt bao nhiêu camera an ninh?"))
+    assert isinstance(real[-1], DoneEvent)
+    asked = model.history[0].messages
+    # Every message but the last (the evidence and the question) is the prefix warm-up evaluated.
+    assert warmed[:-1] == asked[:-1] and warmed[0].role == "system"
+    AnswerPipeline(settings, retriever, ScriptedChatModel()).warm_up()  # a model without a prefix step

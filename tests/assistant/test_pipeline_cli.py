@@ -32,6 +32,10 @@ def test_ask_prints_answer_then_sources_with_quotes(model: ScriptedChatModel) ->
     assert "Xã đã lắp đặt 1.320 camera an ninh [1]." in result.output
     assert "[1] Xã Hòa An tổng kết chuyển đổi số (2024-01-05): hoa-an.txt" in result.output
     assert "1.320 camera an ninh và mở 12 điểm" in result.output
+    # The best evidence passage is printed before the answer's first sentence.
+    related = result.output.index("Nguồn liên quan:")
+    assert related < result.output.index("Xã đã lắp đặt 1.320 camera an ninh [1].")
+    assert "hoa-an.txt" in result.output[related : result.output.index("Xã đã lắp đặt")]
 
 
 def test_ask_json_is_the_answer_record(model: ScriptedChatModel) -> None:

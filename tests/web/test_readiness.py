@@ -207,3 +207,36 @@ def test_retries_are_spaced(settings: Settings) -> None:
         assert services.retry_failed_warm_up()
     finally:
         services.close()
+
+
+class WarmingPipeline(FakePipeline):
+    """Records whether /readyz already said ready when the pipeline's warm-up ran; `error` makes it fail."""
+
+    def __init__(self, library: FakeLibrary, error: Exception | None = None) -> None:
+        super().__init__(library)
+        self.error = error
+        self.ready_when_warmed: list[bool] = []
+        self.services: Services | None = None
+
+    def warm_up(self) -> None:
+        assert self.services is not None
+        self.ready_when_warmed.append(self.services.readiness()["model"])
+        if self.error is not None:
+            raise self.error
+
+
+@pytest.mark.parametrize("error", [None, RuntimeError("tìm thử thất bại")])
+def test_the_pipeline_warms_before_ready_and_its_failure_is_not_a_load_failure(
+    settings: Settings, error: Exception | None
+) -> None:
+    library = FakeLibrary()
+    pipeline = WarmingPipeline(library, error)
+    services = Services.create(settings, db=Database(settings.db_path), library=library, pipeline=pipeline)
+    pipeline.services = services
+    try:
+        services.warm_up()
+        assert pipeline.ready_when_warmed == [False]
+        assert services.readiness() == {"index": True, "model": True}
+        assert services.startup_error == ""
+    finally:
+        services.close()

@@ -123,6 +123,34 @@ def test_ask_streams_a_cited_answer_from_the_real_index(
     text = Library.open(server.services.settings).document("thoa-thuan-hue.txt")
     assert text is not None and text.text[citation["start"] : citation["end"]] == citation["quote"]
     assert model.history, "the scripted model was called"
+    # The best evidence passage is its own event, before the first sentence, and a field of the answer.
+    names = [n for n, _ in events]
+    assert names.index("evidence") < names.index("token")
+    passage = events[names.index("evidence")][1]["passage"]
+    assert passage["source"] == "thoa-thuan-hue.txt"
+    assert text.text[passage["start"] : passage["end"]] == passage["quote"]
+    assert done["evidence"] == passage and done["timings"]["evidence"] <= done["timings"]["first_token"]
+
+
+def test_ask_json_carries_the_evidence_passage(
+    real_server: tuple[LiveServer, ScriptedChatModel], corpus_dir: Path
+) -> None:
+    server, model = real_server
+    _upload(server, corpus_dir)
+    model.enqueue(
+        "Người dân xã Phú Mậu có thể nộp hồ sơ đăng ký khai sinh qua Cổng dịch vụ công quốc gia [1]."
+    )
+    body = httpx.post(
+        f"{server.url}/v1/ask",
+        json={"question": "Người dân xã Phú Mậu nộp hồ sơ đăng ký khai sinh ở đâu?"},
+        headers=server.auth(),
+        timeout=120,
+    ).json()
+    assert body["refused"] is False, body
+    passage = body["evidence"]
+    assert passage["source"] == "dich-vu-cong-phu-mau.txt" and "khai sinh" in passage["quote"]
+    assert passage["title"] == "Xã Phú Mậu triển khai dịch vụ công trực tuyến"
+    assert "evidence" in body["timings"]
 
 
 def test_openai_stream_sends_only_verified_text(

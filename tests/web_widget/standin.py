@@ -38,6 +38,8 @@ class ScriptedReply:
     stream_error: dict[str, str] | None = None
     cut_before_done: bool = False
     delay_s: float = 0.03
+    evidence: dict[str, Any] | None = None
+    """The best evidence passage, sent first as an `evidence` event and in the done body."""
 
 
 @dataclass
@@ -85,6 +87,9 @@ class StandInApi:
     async def _events(
         self, reply: ScriptedReply, answer_id: str, conversation_id: str
     ) -> AsyncIterator[bytes]:
+        if reply.evidence is not None:
+            yield _frame("evidence", {"passage": reply.evidence})
+            await asyncio.sleep(reply.delay_s)
         for token in reply.tokens:
             yield _frame("token", {"text": token})
             await asyncio.sleep(reply.delay_s)
@@ -102,6 +107,7 @@ class StandInApi:
             "conversation_id": conversation_id,
             "timings": {"total": 1.0},
             "unsupported": reply.unsupported,
+            "evidence": reply.evidence,
         }
         yield _frame("done", done)
 

@@ -35,8 +35,17 @@ class StandInBackend:
 
     def script_cited(self) -> Expected:
         tokens = ["Lớp tập huấn ", "diễn ra tại ", "hội trường ", "phường."]
+        # The passage shown first is another sentence of the cited document: the citation replaces it.
+        evidence = {k: CITATION[k] for k in ("source", "chunk_id", "title", "date")}
+        evidence.update(quote="Ủy ban nhân dân phường tổ chức lớp tập huấn kỹ năng số.", start=90, end=145)
         self.script(
-            ScriptedReply(tokens=tokens, answer="".join(tokens) + " [1]", citations=[CITATION], delay_s=0.15)
+            ScriptedReply(
+                tokens=tokens,
+                answer="".join(tokens) + " [1]",
+                citations=[CITATION],
+                delay_s=0.15,
+                evidence=evidence,
+            )
         )
         return Expected(
             "Lớp tập huấn diễn ra tại hội trường phường.", CITATION["title"], "15/03/2024", "hội trường"

@@ -81,6 +81,32 @@ def test_ask_streams_answer_and_opens_citation(widget: Widget, backend: Backend)
     assert detail.count() == 0
 
 
+def test_related_source_card_comes_first_then_follows_the_citations(widget: Widget, backend: Backend) -> None:
+    expected = backend.script_cited()
+    widget.open()
+    widget.ask("Lớp tập huấn kỹ năng số tổ chức ở đâu?")
+    # While the answer is still being written, the best passage is shown as a "Nguồn liên quan" card.
+    pending = widget.panel.locator("article.msg.bot[aria-busy=true] section.evidence")
+    pending.wait_for()
+    assert pending.locator(".dtitle").inner_text().startswith("Nguồn liên quan: ")
+    assert expected.citation_title in pending.locator(".dtitle").inner_text()
+    assert expected.citation_date in pending.locator(".meta").inner_text()
+    assert pending.locator("blockquote").inner_text()
+
+    answer = widget.wait_answered()
+    card = answer.locator("section.evidence")
+    # Once cited, the card shows the cited passage with its number: kept when the answer cites the passage
+    # shown first, else replaced by the first citation.
+    assert card.locator(".dtitle").inner_text().startswith("Nguồn liên quan [1]: ")
+    assert expected.quote_part in card.locator("blockquote").inner_text()
+    if backend.kind == "standin":
+        assert card.get_attribute("data-kept") == "false"
+    widget.page.reload()  # the card is part of the stored conversation
+    widget.host.wait_for(state="attached")
+    restored = widget.panel.locator("article.msg.bot section.evidence").last
+    assert expected.quote_part in restored.locator("blockquote").inner_text()
+
+
 def test_thumbs_up_sends_feedback(widget: Widget, backend: Backend) -> None:
     backend.script_cited()
     widget.open()

@@ -6,12 +6,12 @@ from typing import Annotated
 
 import typer
 
-from assistant.events import DoneEvent, ErrorEvent, TokenEvent
+from assistant.events import DoneEvent, ErrorEvent, EvidenceEvent, TokenEvent
 from assistant.llm.base import ChatMessage
 from assistant.pipeline import AnswerPipeline
 from troly.cli.app import app, console, settings_from
 from troly.errors import TrolyError
-from troly.records import Answer
+from troly.records import Answer, EvidencePassage
 
 _EXIT_WORDS = {"thoat", "thoát", "exit", "quit", "q"}
 
@@ -35,10 +35,13 @@ def _pipeline(ctx: typer.Context) -> AnswerPipeline:
 def _stream_answer(
     pipeline: AnswerPipeline, question: str, history: list[ChatMessage], k: int | None, *, live: bool
 ) -> Answer:
-    """Runs one question; with `live`, prints each checked sentence as it comes, then the sources."""
+    """Runs one question; with `live`, prints the best evidence passage as soon as it is found, each checked
+    sentence as it comes, then the sources."""
     streamed: list[str] = []
     for event in pipeline.stream(question, history, k=k):
-        if isinstance(event, TokenEvent) and live:
+        if isinstance(event, EvidenceEvent) and live:
+            print_evidence(event.passage)
+        elif isinstance(event, TokenEvent) and live:
             streamed.append(event.text)
             console.print(event.text, end="", style="bold", markup=False, highlight=False)
         elif isinstance(event, ErrorEvent):
@@ -53,6 +56,15 @@ def _stream_answer(
                 print_sources(event.answer)
             return event.answer
     raise TrolyError("Câu trả lời bị ngắt giữa chừng.", code="answer_failed")
+
+
+def print_evidence(passage: EvidencePassage) -> None:
+    """The passage the answer will most likely rest on, shown while the model writes."""
+    dated = f" ({passage.date})" if passage.date else ""
+    unit = f" — {passage.unit}" if passage.unit else ""
+    console.print("Nguồn liên quan:", style="underline")
+    console.print(f"{passage.title or passage.source}{dated}: {passage.source}{unit}", markup=False)
+    console.print(f"    “{passage.quote}”", style="italic dim", markup=False, highlight=False)
 
 
 def print_sources(answer: Answer) -> None:

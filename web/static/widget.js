@@ -40,6 +40,7 @@ thinking: "Đang tìm trong tài liệu…",
 refused: "Không đủ căn cứ để trả lời",
 unsupported: "Một số chi tiết không có trong tài liệu nguồn đã được lược bỏ khỏi câu trả lời.",
 sources: "Nguồn trích dẫn",
+related: "Nguồn liên quan",
 citeLabel: "Xem nguồn số ",
 source: "Tệp: ",
 unit: "Vị trí: ",
@@ -163,6 +164,10 @@ var CSS = [
 ".detail .dtitle{margin:0;font-weight:700;}",
 ".detail .meta{margin:2px 0 6px;color:#5b6470;font-size:13px;}",
 ".detail blockquote{margin:0;padding:0;font-style:italic;white-space:pre-wrap;}",
+".evidence{margin:8px 0 0;padding:8px 10px;border-left:3px solid #1d4f91;background:#f6f7f9;",
+"border-radius:4px;white-space:normal;}",
+".evidence .dtitle{margin:0;font-weight:700;}.evidence .meta{margin:2px 0 6px;color:#5b6470;font-size:13px;}",
+".evidence blockquote{margin:0;padding:0;font-style:italic;white-space:pre-wrap;}",
 ".sources{margin:8px 0 0;padding:0;list-style:none;white-space:normal;font-size:13px;}",
 ".sources li{margin:2px 0;}",
 ".sources button{border:0;background:none;padding:0;color:#1d4f91;text-decoration:underline;",
@@ -227,6 +232,7 @@ return m && typeof m.text === "string" && (m.role === "user" || m.role === "bot"
 })
 .map(function (m) {
 m.citations = cleanCitations(m.citations);
+m.evidence = cleanPassage(m.evidence);
 return m;
 });
 }
@@ -508,6 +514,44 @@ el("p", { className: "meta", text: meta }),
 el("blockquote", { text: citation.quote || "" }),
 ]);
 }
+function cleanPassage(p) {
+if (!p || typeof p !== "object" || typeof p.quote !== "string") {
+return null;
+}
+return {
+source: String(p.source || ""),
+quote: p.quote,
+title: String(p.title || ""),
+date: p.date ? String(p.date) : null,
+unit: p.unit ? String(p.unit) : null,
+};
+}
+function cardPassage(message) {
+var passage = message.evidence;
+if (!passage || message.pending) {
+return passage ? { n: null, passage: passage } : null;
+}
+var citations = message.refused ? [] : message.citations || [];
+var same = citations.filter(function (c) {
+return c.source === passage.source && (c.quote.indexOf(passage.quote) >= 0 || passage.quote.indexOf(c.quote) >= 0);
+})[0];
+var shown = same || citations[0];
+return shown ? { n: shown.n, passage: same ? passage : shown, kept: !!same } : null;
+}
+function buildEvidenceCard(message) {
+var card = cardPassage(message);
+if (!card) {
+return null;
+}
+var p = card.passage;
+var meta = TEXT.date + (p.date ? formatDate(p.date) : TEXT.noDate) + (p.unit ? " · " + TEXT.unit + p.unit : "");
+var heading = TEXT.related + (card.n ? " [" + card.n + "]" : "");
+return el("section", { className: "evidence", "aria-label": TEXT.related, "data-kept": String(!!card.kept) }, [
+el("p", { className: "dtitle", text: heading + ": " + (p.title || p.source) }),
+el("p", { className: "meta", text: meta }),
+el("blockquote", { text: p.quote }),
+]);
+}
 function copyText(text) {
 if (navigator.clipboard && window.isSecureContext) {
 return navigator.clipboard.writeText(text);
@@ -635,6 +679,10 @@ bubble.appendChild(document.createElement("br"));
 }
 var textNode = el("div", { className: "text" });
 bubble.appendChild(textNode);
+var card = buildEvidenceCard(message);
+if (card) {
+bubble.appendChild(card);
+}
 if (message.pending && !message.text) {
 textNode.appendChild(el("span", { className: "thinking", text: TEXT.thinking }));
 return;
@@ -766,6 +814,9 @@ if (name === "token" && typeof data.text === "string") {
 message.text += data.text;
 view.update();
 log.scrollTop = log.scrollHeight;
+} else if (name === "evidence") {
+message.evidence = cleanPassage(data.passage);
+view.update();
 } else if (name === "citations" && Array.isArray(data.citations)) {
 message.citations = cleanCitations(data.citations);
 } else if (name === "done") {

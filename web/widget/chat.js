@@ -136,6 +136,10 @@ function renderBotMessage(message) {
     }
     var textNode = el("div", { className: "text" });
     bubble.appendChild(textNode);
+    var card = buildEvidenceCard(message);
+    if (card) {
+      bubble.appendChild(card);
+    }
     if (message.pending && !message.text) {
       textNode.appendChild(el("span", { className: "thinking", text: TEXT.thinking }));
       return;
@@ -281,6 +285,9 @@ function ask(question) {
       message.text += data.text;
       view.update();
       log.scrollTop = log.scrollHeight;
+    } else if (name === "evidence") {
+      message.evidence = cleanPassage(data.passage);
+      view.update();
     } else if (name === "citations" && Array.isArray(data.citations)) {
       message.citations = cleanCitations(data.citations);
     } else if (name === "done") {

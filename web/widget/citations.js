@@ -89,3 +89,48 @@ function buildCitationDetail(citation) {
     el("blockquote", { text: citation.quote || "" }),
   ]);
 }
+
+// ---- the evidence card: the best passage, shown before the answer, kept or replaced by its citations ----
+
+function cleanPassage(p) {
+  if (!p || typeof p !== "object" || typeof p.quote !== "string") {
+    return null;
+  }
+  return {
+    source: String(p.source || ""),
+    quote: p.quote,
+    title: String(p.title || ""),
+    date: p.date ? String(p.date) : null,
+    unit: p.unit ? String(p.unit) : null,
+  };
+}
+
+// While the answer is written: the passage. Once cited: the citation quoting it (the card is kept, with its
+// number), else the first citation (the card is replaced); a refusal or an uncited answer shows none.
+function cardPassage(message) {
+  var passage = message.evidence;
+  if (!passage || message.pending) {
+    return passage ? { n: null, passage: passage } : null;
+  }
+  var citations = message.refused ? [] : message.citations || [];
+  var same = citations.filter(function (c) {
+    return c.source === passage.source && (c.quote.indexOf(passage.quote) >= 0 || passage.quote.indexOf(c.quote) >= 0);
+  })[0];
+  var shown = same || citations[0];
+  return shown ? { n: shown.n, passage: same ? passage : shown, kept: !!same } : null;
+}
+
+function buildEvidenceCard(message) {
+  var card = cardPassage(message);
+  if (!card) {
+    return null;
+  }
+  var p = card.passage;
+  var meta = TEXT.date + (p.date ? formatDate(p.date) : TEXT.noDate) + (p.unit ? " · " + TEXT.unit + p.unit : "");
+  var heading = TEXT.related + (card.n ? " [" + card.n + "]" : "");
+  return el("section", { className: "evidence", "aria-label": TEXT.related, "data-kept": String(!!card.kept) }, [
+    el("p", { className: "dtitle", text: heading + ": " + (p.title || p.source) }),
+    el("p", { className: "meta", text: meta }),
+    el("blockquote", { text: p.quote }),
+  ]);
+}

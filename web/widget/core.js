@@ -34,6 +34,7 @@ var TEXT = {
   refused: "Không đủ căn cứ để trả lời",
   unsupported: "Một số chi tiết không có trong tài liệu nguồn đã được lược bỏ khỏi câu trả lời.",
   sources: "Nguồn trích dẫn",
+  related: "Nguồn liên quan",
   citeLabel: "Xem nguồn số ",
   source: "Tệp: ",
   unit: "Vị trí: ",

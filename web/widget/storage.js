@@ -17,6 +17,7 @@ function loadState() {
         })
         .map(function (m) {
           m.citations = cleanCitations(m.citations);
+          m.evidence = cleanPassage(m.evidence);
           return m;
         });
     }
