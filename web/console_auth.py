@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request, Response
 
 from web.auth import Principal, ServicesDep
-from web.console_db import Session
+from web.console_records import Session
 from web.db import KEY_PREFIX
 from web.errors import ApiError, rate_limited
 from web.services import Services
