@@ -11,17 +11,8 @@ import secrets
 import time
 from typing import Any
 
-from web.console_records import (
-    FeedbackItem,
-    Review,
-    Session,
-    TouchThrottle,
-    answer_figures,
-    day_after,
-    days,
-    feedback_figures,
-    now_iso,
-)
+from web import console_records as records
+from web.console_records import AuditQuery, FeedbackItem, Review, Session
 from web.db import Database, hash_token
 
 _SCHEMA = (
@@ -46,11 +37,6 @@ _SCHEMA = (
     note TEXT
 )""",
 )
-# Feedback with its answer; the caller joins feedback_reviews as `r`.
-_FEEDBACK = (
-    "SELECT f.id, f.answer_id, f.rating, f.comment, f.created_at, a.question, a.text, a.refused, a.citations,"
-    " r.answerable, r.answers, r.sources, r.note, r.reviewed_at FROM feedback f JOIN answers a ON a.id = f.answer_id"
-)
 
 
 class SqliteConsole:
@@ -59,7 +45,10 @@ class SqliteConsole:
         with db.transaction() as conn:
             for statement in _SCHEMA:
                 conn.execute(statement)
-        self._touches = TouchThrottle()
+
+    def _where(self, sql: str, conditions: list[tuple[str, Any]]) -> tuple[str, list[Any]]:
+        where = "".join(" AND " + condition.format("?") for condition, _ in conditions)
+        return sql + " WHERE 1 = 1" + where, [value for _, value in conditions]
 
     # Sessions: only the token's sha256 is stored; the CSRF token is sent to the page, never in a cookie.
 
@@ -72,7 +61,7 @@ class SqliteConsole:
             conn.execute(
                 "INSERT INTO admin_sessions(token_hash, key_id, csrf, created_at, expires_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (hash_token(token), key_id, csrf, now_iso(), now + ttl_s),
+                (hash_token(token), key_id, csrf, records.now_iso(), now + ttl_s),
             )
             name = conn.execute("SELECT name FROM api_keys WHERE id = ?", (key_id,)).fetchone()[0]
         return token, Session(key_id, str(name), csrf, now + ttl_s)
@@ -84,10 +73,7 @@ class SqliteConsole:
             " AND k.admin = 1",
             (hash_token(token), time.time()),
         )
-        if not rows:
-            return None
-        row = rows[0]
-        return Session(int(row["key_id"]), str(row["name"]), str(row["csrf"]), float(row["expires_at"]))
+        return records.session_of(dict(rows[0])) if rows else None
 
     def end_session(self, token: str) -> None:
         with self._db.transaction() as conn:
@@ -96,13 +82,11 @@ class SqliteConsole:
     # Key use
 
     def touch_key(self, key_id: int) -> None:
-        if not self._touches.due(key_id):
-            return
         with self._db.transaction() as conn:
             conn.execute(
                 "INSERT INTO key_usage(key_id, last_used_at) VALUES (?, ?) ON CONFLICT(key_id)"
                 " DO UPDATE SET last_used_at = excluded.last_used_at",
-                (key_id, now_iso()),
+                (key_id, records.now_iso()),
             )
 
     def last_used(self) -> dict[int, str]:
@@ -116,17 +100,12 @@ class SqliteConsole:
     def feedback_items(
         self, *, since: str | None = None, until: str | None = None, limit: int = 500
     ) -> list[FeedbackItem]:
-        sql = _FEEDBACK + " LEFT JOIN feedback_reviews r ON r.feedback_id = f.id WHERE 1 = 1"
-        params: list[Any] = []
-        if since:
-            sql += " AND f.created_at >= ?"
-            params.append(since)
-        if until:
-            sql += " AND f.created_at < ?"
-            params.append(day_after(until))
-        sql += " ORDER BY f.rating = 'up', f.id DESC LIMIT ?"
-        params.append(limit)
-        return [_item(row) for row in self._db.query(sql, params)]
+        sql, params = self._where(
+            records.FEEDBACK_SELECT + " LEFT JOIN feedback_reviews r ON r.feedback_id = f.id",
+            records.day_bounds("f.created_at", since, until),
+        )
+        rows = self._db.query(sql + " ORDER BY f.rating = 'up', f.id DESC LIMIT ?", [*params, limit])
+        return [records.feedback_item(dict(row)) for row in rows]
 
     def feedback_exists(self, feedback_id: int) -> bool:
         return bool(self._db.query("SELECT 1 FROM feedback WHERE id = ?", (feedback_id,)))
@@ -142,7 +121,7 @@ class SqliteConsole:
                 (
                     feedback_id,
                     key_id,
-                    now_iso(),
+                    records.now_iso(),
                     int(review.answerable),
                     json.dumps(review.answers, ensure_ascii=False),
                     json.dumps(review.sources, ensure_ascii=False),
@@ -151,80 +130,35 @@ class SqliteConsole:
             )
 
     def reviewed_items(self, since: str | None = None) -> list[FeedbackItem]:
-        sql = _FEEDBACK + " JOIN feedback_reviews r ON r.feedback_id = f.id"
-        params: list[Any] = []
-        if since:
-            sql += " WHERE r.reviewed_at >= ?"
-            params.append(since)
-        return [_item(row) for row in self._db.query(sql + " ORDER BY r.reviewed_at, f.id", params)]
+        sql, params = self._where(
+            records.FEEDBACK_SELECT + " JOIN feedback_reviews r ON r.feedback_id = f.id",
+            records.day_bounds("r.reviewed_at", since, None),
+        )
+        rows = self._db.query(sql + " ORDER BY r.reviewed_at, f.id", params)
+        return [records.feedback_item(dict(row)) for row in rows]
 
     # Audit log, filtered
 
-    def audit_entries(
-        self,
-        *,
-        action: str | None = None,
-        key_id: int | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        limit: int = 200,
-    ) -> list[dict[str, Any]]:
-        sql = "SELECT id, at, key_id, action, detail FROM audit WHERE 1 = 1"
-        params: list[Any] = []
-        for clause, value in (
-            (" AND action = ?", action),
-            (" AND key_id = ?", key_id),
-            (" AND at >= ?", since),
-            (" AND at < ?", day_after(until) if until else None),
-        ):
-            if value is not None:
-                sql += clause
-                params.append(value)
-        params.append(limit)
-        return [dict(row) for row in self._db.query(sql + " ORDER BY id DESC LIMIT ?", params)]
+    def audit_entries(self, query: AuditQuery) -> list[dict[str, Any]]:
+        sql, params = self._where("SELECT id, at, key_id, action, detail FROM audit", query.conditions())
+        return [
+            dict(row) for row in self._db.query(sql + " ORDER BY id DESC LIMIT ?", [*params, query.limit])
+        ]
 
     # Daily figures for the health page
 
     def daily_answers(self, count: int) -> list[dict[str, Any]]:
-        rows = self._db.query(
-            "SELECT created_at, timings FROM answers WHERE created_at >= ?", (days(count)[0],)
-        )
-        return answer_figures(
-            (
-                (str(row["created_at"]), float(json.loads(row["timings"] or "{}").get("total", 0.0)))
-                for row in rows
-            ),
-            count,
-        )
+        first = records.days(count)[0]
+        rows = self._db.query("SELECT created_at, timings FROM answers WHERE created_at >= ?", (first,))
+        totals = [
+            (str(r["created_at"]), float(json.loads(r["timings"] or "{}").get("total", 0.0))) for r in rows
+        ]
+        return records.answer_figures(totals, count)
 
     def daily_feedback(self, count: int) -> list[dict[str, Any]]:
         rows = self._db.query(
             "SELECT substr(created_at, 1, 10) AS day, rating, count(*) AS n FROM feedback"
             " WHERE created_at >= ? GROUP BY day, rating",
-            (days(count)[0],),
+            (records.days(count)[0],),
         )
-        return feedback_figures(((str(r["day"]), str(r["rating"]), int(r["n"])) for r in rows), count)
-
-
-def _item(row: Any) -> FeedbackItem:
-    review = None
-    if row["reviewed_at"] is not None:
-        review = Review(
-            answerable=bool(row["answerable"]),
-            answers=json.loads(row["answers"]),
-            sources=json.loads(row["sources"]),
-            note=row["note"],
-            reviewed_at=row["reviewed_at"],
-        )
-    return FeedbackItem(
-        id=row["id"],
-        answer_id=row["answer_id"],
-        rating=row["rating"],
-        comment=row["comment"],
-        created_at=row["created_at"],
-        question=row["question"],
-        answer=row["text"],
-        refused=bool(row["refused"]),
-        citations=json.loads(row["citations"]),
-        review=review,
-    )
+        return records.feedback_figures([(str(r["day"]), str(r["rating"]), int(r["n"])) for r in rows], count)

@@ -3,16 +3,24 @@ back, and the parts both compute the same way: the key-use throttle, the day ran
 
 from __future__ import annotations
 
+import json
 import statistics
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from web.db import iso
+
+# Feedback with its answer (the same SQL on both stores); the caller joins feedback_reviews as `r`.
+FEEDBACK_SELECT = (
+    "SELECT f.id, f.answer_id, f.rating, f.comment, f.created_at, a.question, a.text, a.refused, a.citations,"
+    " r.answerable, r.answers, r.sources, r.note, r.reviewed_at FROM feedback f JOIN answers a ON a.id = f.answer_id"
+)
 # A key's last use is written at most this often: every request would be a write otherwise.
 TOUCH_EVERY_S = 60.0
 
@@ -23,6 +31,11 @@ class Session:
     key_name: str
     csrf: str
     expires_at: float
+
+
+def session_of(row: Mapping[str, Any]) -> Session:
+    """A session from a row of `key_id, name, csrf, expires_at`."""
+    return Session(int(row["key_id"]), str(row["name"]), str(row["csrf"]), float(row["expires_at"]))
 
 
 class Review(BaseModel):
@@ -50,6 +63,36 @@ class FeedbackItem(BaseModel):
     @property
     def sources(self) -> list[str]:
         return [str(c.get("source", "")) for c in self.citations]
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """The console's filters of the audit log: every one given must hold; dates are whole UTC days."""
+
+    action: str | None = None
+    key_id: int | None = None
+    since: str | None = None
+    until: str | None = None
+    limit: int = 200
+
+    def conditions(self) -> list[tuple[str, Any]]:
+        """(an SQL condition whose one placeholder is `{}`, its value) for each filter given; the bounds'
+        values are ISO dates (see `is_bound`)."""
+        given = [("action = {}", self.action), ("key_id = {}", self.key_id)]
+        return [(sql, value) for sql, value in given if value is not None] + day_bounds(
+            "at", self.since, self.until
+        )
+
+
+def day_bounds(column: str, since: str | None, until: str | None) -> list[tuple[str, str]]:
+    """Conditions keeping `column` (a time) within the days `since` .. `until`, both included."""
+    bounds = [(f"{column} >= {{}}", since), (f"{column} < {{}}", day_after(until) if until else None)]
+    return [(sql, value) for sql, value in bounds if value]
+
+
+def is_bound(condition: str) -> bool:
+    """Whether a condition of `day_bounds` (its value an ISO date, which PostgreSQL takes as a UTC time)."""
+    return " >= {}" in condition or " < {}" in condition
 
 
 class TouchThrottle:
@@ -103,3 +146,37 @@ def feedback_figures(counts: Iterable[tuple[str, str, int]], count: int) -> list
         if day in figures and rating in ("up", "down"):
             figures[day][rating] = n
     return list(figures.values())
+
+
+def _decoded(value: Any) -> Any:
+    """A JSON column: text on SQLite, already decoded on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _time(value: Any) -> str:
+    return str(iso(value)) if isinstance(value, datetime) else str(value)
+
+
+def feedback_item(row: Mapping[str, Any]) -> FeedbackItem:
+    """A feedback item from a row of either store (feedback, its answer, its review's columns or NULLs)."""
+    review = None
+    if row["reviewed_at"] is not None:
+        review = Review(
+            answerable=bool(row["answerable"]),
+            answers=_decoded(row["answers"]),
+            sources=_decoded(row["sources"]),
+            note=row["note"],
+            reviewed_at=_time(row["reviewed_at"]),
+        )
+    return FeedbackItem(
+        id=row["id"],
+        answer_id=row["answer_id"],
+        rating=row["rating"],
+        comment=row["comment"],
+        created_at=_time(row["created_at"]),
+        question=row["question"],
+        answer=row["text"],
+        refused=bool(row["refused"]),
+        citations=_decoded(row["citations"]),
+        review=review,
+    )

@@ -17,39 +17,30 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from troly.postgres.connection import PostgresClient
-from web.console_records import (
-    FeedbackItem,
-    Review,
-    Session,
-    TouchThrottle,
-    answer_figures,
-    day_after,
-    days,
-    feedback_figures,
-)
+from web import console_records as records
+from web.console_records import AuditQuery, FeedbackItem, Review, Session
 from web.db import hash_token, iso
 
 _NOW = "extract(epoch FROM clock_timestamp())"
-_FEEDBACK = (
-    "SELECT f.id, f.answer_id, f.rating, f.comment, f.created_at, a.question, a.text, a.refused, a.citations,"
-    " r.answerable, r.answers, r.sources, r.note, r.reviewed_at FROM feedback f JOIN answers a ON a.id = f.answer_id"
-)
 
 
 def _moment(day: str) -> datetime:
-    """The start (UTC) of an ISO date or time, as the filters of both stores read it."""
-    moment = datetime.fromisoformat(day)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """The start (UTC) of an ISO date, as the SQLite store compares its ISO strings."""
+    return datetime.fromisoformat(day).replace(tzinfo=UTC)
 
 
 class PostgresConsole:
     def __init__(self, client: PostgresClient) -> None:
         self._client = client
-        self._touches = TouchThrottle()
 
-    def _rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def _rows(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         with self._client.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             return cur.execute(sql, params).fetchall()
+
+    def _where(self, sql: str, conditions: list[tuple[str, Any]]) -> tuple[str, list[Any]]:
+        where = "".join(" AND " + condition.format("%s") for condition, _ in conditions)
+        values = [_moment(v) if records.is_bound(c) else v for c, v in conditions]
+        return sql + " WHERE true" + where, values
 
     # Sessions: only the token's sha256 is stored; the CSRF token is sent to the page, never in a cookie.
 
@@ -70,14 +61,11 @@ class PostgresConsole:
     def find_session(self, token: str) -> Session | None:
         rows = self._rows(
             "SELECT s.key_id, s.csrf, s.expires_at, k.name FROM admin_sessions s JOIN api_keys k "
-            f"ON k.id = s.key_id WHERE s.token_hash = %(hash)s AND s.expires_at >= {_NOW} "
+            f"ON k.id = s.key_id WHERE s.token_hash = %s AND s.expires_at >= {_NOW} "
             "AND k.revoked_at IS NULL AND k.admin",
-            {"hash": hash_token(token)},
+            (hash_token(token),),
         )
-        if not rows:
-            return None
-        row = rows[0]
-        return Session(int(row["key_id"]), str(row["name"]), str(row["csrf"]), float(row["expires_at"]))
+        return records.session_of(rows[0]) if rows else None
 
     def end_session(self, token: str) -> None:
         with self._client.connection() as conn:
@@ -86,8 +74,6 @@ class PostgresConsole:
     # Key use
 
     def touch_key(self, key_id: int) -> None:
-        if not self._touches.due(key_id):
-            return
         with self._client.connection() as conn:
             conn.execute(
                 "INSERT INTO key_usage (key_id, last_used_at) VALUES (%s, date_trunc('second', now())) "
@@ -96,7 +82,7 @@ class PostgresConsole:
             )
 
     def last_used(self) -> dict[int, str]:
-        rows = self._rows("SELECT key_id, last_used_at FROM key_usage", {})
+        rows = self._rows("SELECT key_id, last_used_at FROM key_usage")
         return {int(row["key_id"]): str(iso(row["last_used_at"])) for row in rows}
 
     # Feedback inbox and reviews
@@ -104,19 +90,15 @@ class PostgresConsole:
     def feedback_items(
         self, *, since: str | None = None, until: str | None = None, limit: int = 500
     ) -> list[FeedbackItem]:
-        sql = _FEEDBACK + " LEFT JOIN feedback_reviews r ON r.feedback_id = f.id WHERE true"
-        params: dict[str, Any] = {"limit": limit}
-        if since:
-            sql += " AND f.created_at >= %(since)s"
-            params["since"] = _moment(since)
-        if until:
-            sql += " AND f.created_at < %(until)s"
-            params["until"] = _moment(day_after(until))
-        sql += " ORDER BY f.rating = 'up', f.id DESC LIMIT %(limit)s"
-        return [_item(row) for row in self._rows(sql, params)]
+        sql, params = self._where(
+            records.FEEDBACK_SELECT + " LEFT JOIN feedback_reviews r ON r.feedback_id = f.id",
+            records.day_bounds("f.created_at", since, until),
+        )
+        rows = self._rows(sql + " ORDER BY f.rating = 'up', f.id DESC LIMIT %s", [*params, limit])
+        return [records.feedback_item(row) for row in rows]
 
     def feedback_exists(self, feedback_id: int) -> bool:
-        return bool(self._rows("SELECT 1 FROM feedback WHERE id = %(id)s", {"id": feedback_id}))
+        return bool(self._rows("SELECT 1 FROM feedback WHERE id = %s", (feedback_id,)))
 
     def save_review(self, feedback_id: int, key_id: int | None, review: Review) -> None:
         with self._client.connection() as conn:
@@ -137,36 +119,19 @@ class PostgresConsole:
             )
 
     def reviewed_items(self, since: str | None = None) -> list[FeedbackItem]:
-        sql = _FEEDBACK + " JOIN feedback_reviews r ON r.feedback_id = f.id"
-        params: dict[str, Any] = {}
-        if since:
-            sql += " WHERE r.reviewed_at >= %(since)s"
-            params["since"] = _moment(since)
-        return [_item(row) for row in self._rows(sql + " ORDER BY r.reviewed_at, f.id", params)]
+        sql, params = self._where(
+            records.FEEDBACK_SELECT + " JOIN feedback_reviews r ON r.feedback_id = f.id",
+            records.day_bounds("r.reviewed_at", since, None),
+        )
+        return [
+            records.feedback_item(row) for row in self._rows(sql + " ORDER BY r.reviewed_at, f.id", params)
+        ]
 
     # Audit log, filtered
 
-    def audit_entries(
-        self,
-        *,
-        action: str | None = None,
-        key_id: int | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        limit: int = 200,
-    ) -> list[dict[str, Any]]:
-        sql = "SELECT id, at, key_id, action, detail FROM audit WHERE true"
-        params: dict[str, Any] = {"limit": limit}
-        for name, clause, value in (
-            ("action", " AND action = %(action)s", action),
-            ("key_id", " AND key_id = %(key_id)s", key_id),
-            ("since", " AND at >= %(since)s", _moment(since) if since else None),
-            ("until", " AND at < %(until)s", _moment(day_after(until)) if until else None),
-        ):
-            if value is not None:
-                sql += clause
-                params[name] = value
-        rows = self._rows(sql + " ORDER BY id DESC LIMIT %(limit)s", params)
+    def audit_entries(self, query: AuditQuery) -> list[dict[str, Any]]:
+        sql, params = self._where("SELECT id, at, key_id, action, detail FROM audit", query.conditions())
+        rows = self._rows(sql + " ORDER BY id DESC LIMIT %s", [*params, query.limit])
         return [{**row, "at": iso(row["at"])} for row in rows]
 
     # Daily figures for the health page
@@ -174,39 +139,15 @@ class PostgresConsole:
     def daily_answers(self, count: int) -> list[dict[str, Any]]:
         rows = self._rows(
             "SELECT created_at, coalesce((timings->>'total')::float8, 0) AS total FROM answers "
-            "WHERE created_at >= %(first)s",
-            {"first": _moment(days(count)[0])},
+            "WHERE created_at >= %s",
+            (_moment(records.days(count)[0]),),
         )
-        return answer_figures(((str(iso(row["created_at"])), float(row["total"])) for row in rows), count)
+        return records.answer_figures([(str(iso(r["created_at"])), float(r["total"])) for r in rows], count)
 
     def daily_feedback(self, count: int) -> list[dict[str, Any]]:
         rows = self._rows(
             "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, rating, count(*) AS n "
-            "FROM feedback WHERE created_at >= %(first)s GROUP BY day, rating",
-            {"first": _moment(days(count)[0])},
+            "FROM feedback WHERE created_at >= %s GROUP BY day, rating",
+            (_moment(records.days(count)[0]),),
         )
-        return feedback_figures(((str(r["day"]), str(r["rating"]), int(r["n"])) for r in rows), count)
-
-
-def _item(row: dict[str, Any]) -> FeedbackItem:
-    review = None
-    if row["reviewed_at"] is not None:
-        review = Review(
-            answerable=bool(row["answerable"]),
-            answers=row["answers"],
-            sources=row["sources"],
-            note=row["note"],
-            reviewed_at=str(iso(row["reviewed_at"])),
-        )
-    return FeedbackItem(
-        id=row["id"],
-        answer_id=row["answer_id"],
-        rating=row["rating"],
-        comment=row["comment"],
-        created_at=str(iso(row["created_at"])),
-        question=row["question"],
-        answer=row["text"],
-        refused=bool(row["refused"]),
-        citations=row["citations"],
-        review=review,
-    )
+        return records.feedback_figures([(str(r["day"]), str(r["rating"]), int(r["n"])) for r in rows], count)

@@ -32,6 +32,7 @@ from index.text import TermDocuments
 from index.tracker import CommitmentCache, Tracker
 from troly.records import Chunk, Document, DocumentProfile, SearchHit
 from troly.settings import Settings
+from web.console_records import TouchThrottle
 from web.errors import ApiError
 from web.followups import FollowUpStore
 from web.ingest_worker import IngestWorker, JobLibrary
@@ -183,9 +184,15 @@ class Services:
     )
     # The admin console's sessions, key use, reviews and figures, in the same database as `db`.
     console: ConsoleStore = field(init=False)
+    _touches: TouchThrottle = field(default_factory=TouchThrottle)
 
     def __post_init__(self) -> None:
         self.console = open_console(self.db)
+
+    def key_used(self, key_id: int) -> None:
+        """The console's "last used" of a key, written at most once a minute per key: not on every request."""
+        if self._touches.due(key_id):
+            self.console.touch_key(key_id)
 
     @classmethod
     def create(

@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 from assistant.llm.base import ChatMessage
 from troly.records import Answer
 from troly.settings import Settings
-from web.console_records import FeedbackItem, Review, Session
+from web.console_records import AuditQuery, FeedbackItem, Review, Session
 from web.db import ApiKey
 
 
@@ -158,7 +158,7 @@ class ConsoleStore(Protocol):
     def end_session(self, token: str) -> None: ...
 
     def touch_key(self, key_id: int) -> None:
-        """Record that the key was used now (written at most once a minute per key and process)."""
+        """Record that the key was used now (`Services.key_used` calls it at most once a minute per key)."""
         ...
 
     def last_used(self) -> dict[int, str]: ...
@@ -179,15 +179,9 @@ class ConsoleStore(Protocol):
         """Reviewed feedback, oldest review first; `since` bounds the review's date."""
         ...
 
-    def audit_entries(
-        self,
-        *,
-        action: str | None = None,
-        key_id: int | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        limit: int = 200,
-    ) -> list[dict[str, Any]]: ...
+    def audit_entries(self, query: AuditQuery) -> list[dict[str, Any]]:
+        """The audit entries `query` selects, newest first (each: id, at, key_id, action, detail)."""
+        ...
 
     def daily_answers(self, count: int) -> list[dict[str, Any]]:
         """Per day of the last `count` (UTC, oldest first): answers given and their p50 total latency (ms)."""
