@@ -153,7 +153,8 @@ def _decoded(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _time(value: Any) -> str:
+def as_time(value: Any) -> str:
+    """A time column as both stores return it: an ISO string (UTC, to the second)."""
     return str(iso(value)) if isinstance(value, datetime) else str(value)
 
 
@@ -166,15 +167,12 @@ def feedback_item(row: Mapping[str, Any]) -> FeedbackItem:
             answers=_decoded(row["answers"]),
             sources=_decoded(row["sources"]),
             note=row["note"],
-            reviewed_at=_time(row["reviewed_at"]),
+            reviewed_at=as_time(row["reviewed_at"]),
         )
+    plain = {name: row[name] for name in ("id", "answer_id", "rating", "comment", "question")}
     return FeedbackItem(
-        id=row["id"],
-        answer_id=row["answer_id"],
-        rating=row["rating"],
-        comment=row["comment"],
-        created_at=_time(row["created_at"]),
-        question=row["question"],
+        **plain,
+        created_at=as_time(row["created_at"]),
         answer=row["text"],
         refused=bool(row["refused"]),
         citations=_decoded(row["citations"]),
