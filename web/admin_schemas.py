@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from web.console_db import FeedbackItem
+from web.console_records import FeedbackItem
 
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -67,8 +67,7 @@ def authenticate(request: Request, services: ServicesDep) -> Principal:
         if key is None:
             raise _refused(request, services, unauthorized("Khóa API không hợp lệ hoặc đã bị thu hồi."))
         principal = Principal(key_id=key.id, name=key.name, admin=key.admin)
-        if services.console_db is not None:  # the admin console's "last used" (SQLite store only, for now)
-            services.console_db.touch_key(key.id)
+        services.key_used(key.id)
     retry_after = services.limiter.check(principal.rate_key)
     if retry_after is not None:
         raise rate_limited(retry_after)

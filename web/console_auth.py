@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request, Response
 
 from web.auth import Principal, ServicesDep
-from web.console_db import Session
+from web.console_records import Session
 from web.db import KEY_PREFIX
 from web.errors import ApiError, rate_limited
 from web.services import Services
@@ -64,7 +64,7 @@ def sign_in(request: Request, response: Response, services: Services, token: str
         )
     ttl_s = services.settings.server.admin_session_minutes * 60
     session_token, session = services.console.create_session(key.id, ttl_s)
-    services.console.touch_key(key.id)
+    services.key_used(key.id)
     response.set_cookie(
         COOKIE,
         session_token,

@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -195,6 +195,15 @@ class Database:
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return list(self._conn.execute(sql, params).fetchall())
+
+    # For the stores kept beside this one on the same file (web/console_db.py): its lock and transactions.
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """The connection inside one write transaction (committed at the end of `with`, rolled back on error)."""
+        return self._tx()
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return self._query(sql, params)
 
     # API keys
 

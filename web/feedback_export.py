@@ -15,7 +15,8 @@ from pathlib import Path
 
 from eval.qa import QAItem
 from troly.errors import TrolyError
-from web.console_db import ConsoleStore, FeedbackItem
+from web.console_records import FeedbackItem
+from web.store import ConsoleStore
 
 
 class ExportError(TrolyError):

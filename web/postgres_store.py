@@ -49,6 +49,11 @@ class PostgresStore(PostgresJobs):
     def __init__(self, settings: DatabaseSettings) -> None:
         super().__init__(PostgresClient(settings, name="state"))
 
+    @property
+    def client(self) -> PostgresClient:
+        """The pool, for the stores kept beside this one in the same database (web/postgres_console.py)."""
+        return self._client
+
     def close(self) -> None:
         self._client.close()
 

@@ -32,13 +32,12 @@ from index.text import TermDocuments
 from index.tracker import CommitmentCache, Tracker
 from troly.records import Chunk, Document, DocumentProfile, SearchHit
 from troly.settings import Settings
-from web.console_db import ConsoleStore
-from web.db import Database
+from web.console_records import TouchThrottle
 from web.errors import ApiError
 from web.followups import FollowUpStore
 from web.ingest_worker import IngestWorker, JobLibrary
 from web.queue import GenerationQueue
-from web.store import RateLimit, StateStore, WriteLock, open_store
+from web.store import ConsoleStore, RateLimit, StateStore, WriteLock, open_console, open_store
 from web.tracking import TrackingService
 
 if TYPE_CHECKING:
@@ -183,24 +182,17 @@ class Services:
     _admission: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(ADMISSION_SLOTS)
     )
-    # The admin console's sessions, reviews and figures, beside the SQLite store's tables. None on PostgreSQL:
-    # the console has no PostgreSQL store yet, so its routes answer 501 console_unavailable there.
-    console_db: ConsoleStore | None = field(init=False, default=None)
+    # The admin console's sessions, key use, reviews and figures, in the same database as `db`.
+    console: ConsoleStore = field(init=False)
+    _touches: TouchThrottle = field(default_factory=TouchThrottle)
 
     def __post_init__(self) -> None:
-        if isinstance(self.db, Database):
-            self.console_db = ConsoleStore(self.db)
+        self.console = open_console(self.db)
 
-    @property
-    def console(self) -> ConsoleStore:
-        if self.console_db is None:
-            raise ApiError(
-                501,
-                "console_unavailable",
-                "Bảng quản trị (/admin) chưa dùng được với cơ sở dữ liệu PostgreSQL. Hãy quản trị bằng API "
-                "(/v1/documents, /v1/jobs) và các lệnh troly keys, troly audit.",
-            )
-        return self.console_db
+    def key_used(self, key_id: int) -> None:
+        """The console's "last used" of a key, written at most once a minute per key: not on every request."""
+        if self._touches.due(key_id):
+            self.console.touch_key(key_id)
 
     @classmethod
     def create(

@@ -1,9 +1,11 @@
 """The state store seam: API keys, conversations, answers, feedback, the audit log, rate-limit counters, and
-the ingest job queue with its lease (web/jobs.py, web/ingest_worker.py).
+the ingest job queue with its lease (web/jobs.py, web/ingest_worker.py); and beside it the admin console's
+store (sessions, key use, feedback reviews: `ConsoleStore`).
 
 `Database` (web/db.py, SQLite under <home>) is the default, for one server process; `PostgresStore`
 (web/postgres_store.py) is shared by every replica on TROLY_DATABASE__URL=postgresql://... `open_store`
-picks one from the settings.
+picks one from the settings; `open_console` gives the console's store on the same database (web/console_db.py,
+web/postgres_console.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, Literal, Protocol
 from assistant.llm.base import ChatMessage
 from troly.records import Answer
 from troly.settings import Settings
+from web.console_records import AuditQuery, FeedbackItem, Review, Session
 from web.db import ApiKey
 
 
@@ -136,3 +139,70 @@ def open_store(settings: Settings) -> StateStore:
     from web.db import Database
 
     return Database(settings.db_path)
+
+
+class ConsoleStore(Protocol):
+    """What the admin console (/admin, `troly feedback export`) keeps beside the state store, in the same
+    database: sign-in sessions, each key's last use, feedback reviews; and its reads of the inbox, the audit
+    log and the daily figures. Times are ISO strings (UTC, to the second); dates (`since`, `until`) are ISO
+    dates, inclusive."""
+
+    def create_session(self, key_id: int, ttl_s: float) -> tuple[str, Session]:
+        """A new session for this key, valid `ttl_s` seconds: its token (for the cookie) and the session."""
+        ...
+
+    def find_session(self, token: str) -> Session | None:
+        """The live session of this token, while its key is still an active admin key."""
+        ...
+
+    def end_session(self, token: str) -> None: ...
+
+    def touch_key(self, key_id: int) -> None:
+        """Record that the key was used now (`Services.key_used` calls it at most once a minute per key)."""
+        ...
+
+    def last_used(self) -> dict[int, str]: ...
+
+    def feedback_items(
+        self, *, since: str | None = None, until: str | None = None, limit: int = 500
+    ) -> list[FeedbackItem]:
+        """Feedback with its question, answer and review, thumbs-down first, newest first within each."""
+        ...
+
+    def feedback_exists(self, feedback_id: int) -> bool: ...
+
+    def save_review(self, feedback_id: int, key_id: int | None, review: Review) -> None:
+        """Record (or replace) the review of this feedback."""
+        ...
+
+    def reviewed_items(self, since: str | None = None) -> list[FeedbackItem]:
+        """Reviewed feedback, oldest review first; `since` bounds the review's date."""
+        ...
+
+    def audit_entries(self, query: AuditQuery) -> list[dict[str, Any]]:
+        """The audit entries `query` selects, newest first (each: id, at, key_id, action, detail)."""
+        ...
+
+    def daily_answers(self, count: int) -> list[dict[str, Any]]:
+        """Per day of the last `count` (UTC, oldest first): answers given and their p50 total latency (ms)."""
+        ...
+
+    def daily_feedback(self, count: int) -> list[dict[str, Any]]:
+        """Per day of the last `count` (UTC, oldest first): thumbs up and down."""
+        ...
+
+
+def open_console(store: StateStore) -> ConsoleStore:
+    """The console's store in the same database as `store` (and, on SQLite, through its connection)."""
+    from web.db import Database
+
+    if isinstance(store, Database):
+        from web.console_db import SqliteConsole
+
+        return SqliteConsole(store)
+    from web.postgres_console import PostgresConsole
+    from web.postgres_store import PostgresStore
+
+    if isinstance(store, PostgresStore):
+        return PostgresConsole(store.client)
+    raise TypeError(f"no console store for {type(store).__name__}")

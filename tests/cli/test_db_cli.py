@@ -22,9 +22,11 @@ from troly.cli.app import app
 from troly.postgres import schema
 from troly.records import Answer
 from troly.settings import DatabaseSettings
+from web.console_records import Review
 from web.copy_installation import copy_installation
 from web.db import Database
 from web.postgres_store import PostgresStore
+from web.store import open_console
 from web.uploads import stage_job_files
 
 runner = CliRunner()
@@ -72,8 +74,15 @@ def test_copy_moves_an_installation_and_nothing_is_lost(tmp_path: Path, pg_blank
         conversation_id=conversation,
         key_id=key.id,
     )
-    db.add_feedback("a1", "up", "đúng", key_id=key.id)
+    feedback = db.add_feedback("a1", "up", "đúng", key_id=key.id)
     db.audit(key.id, "ask", "Cần Thơ xếp hạng mấy?")
+    admin, _ = db.create_key("quản trị", admin=True)
+    console = open_console(db)  # the admin console's tables: a session, a key's use, a review
+    session_token, session = console.create_session(admin.id, 3600)
+    console.touch_key(key.id)
+    console.save_review(
+        feedback, admin.id, Review(answerable=True, answers=["Thứ 12"], sources=["can-tho.txt"])
+    )
     files = json.dumps([{"filename": "moi.txt", "source": "moi.txt", "status": "queued", "staged": "00000"}])
     db.insert_job("done1", key.id, "queued", files, 1.0)
     db.update_job("done1", state="completed", rate=3.5, finished_at="2026-12-01T09:00:00+00:00")
@@ -85,7 +94,11 @@ def test_copy_moves_an_installation_and_nothing_is_lost(tmp_path: Path, pg_blank
            "TROLY_CHUNKING__OVERLAP_WORDS": "0", "COLUMNS": "200"}  # fmt: skip
     copied = runner.invoke(app, ["db", "copy", "--to", pg_blank_url, "--uploads-dir", str(shared)], env=env)
     assert copied.exit_code == 0, copied.output
-    assert "api_keys 1" in copied.output and "documents 3" in copied.output
+    assert (
+        "api_keys 2" in copied.output
+        and "feedback_reviews 1" in copied.output
+        and "documents 3" in copied.output
+    )
 
     store = PostgresStore(DatabaseSettings(url=pg_blank_url))
     sqlite = Database(source.db_path)
@@ -93,7 +106,12 @@ def test_copy_moves_an_installation_and_nothing_is_lost(tmp_path: Path, pg_blank
         assert store.find_key(token) == sqlite.find_key(token)
         assert store.history(conversation, 10) == sqlite.history(conversation, 10)
         assert store.audit_log() == sqlite.audit_log() and store.answer_exists("a1")
-        assert store.create_key("mới")[0].id == key.id + 1  # the sequences go on after the copied ids
+        assert store.create_key("mới")[0].id == admin.id + 1  # the sequences go on after the copied ids
+        on_postgres, on_sqlite = open_console(store), open_console(sqlite)
+        still = on_postgres.find_session(session_token)  # the signed-in admin stays signed in
+        assert still is not None and (still.key_id, still.csrf) == (admin.id, session.csrf)
+        assert on_postgres.last_used() == on_sqlite.last_used() != {}
+        assert on_postgres.reviewed_items() == on_sqlite.reviewed_items() != []
         for job_id in ("done1", "wait1"):
             copied_job, original = store.get_job(job_id), sqlite.get_job(job_id)
             assert copied_job is not None and original is not None

@@ -13,8 +13,11 @@ import troly.cli  # noqa: F401  (registers the command groups on app)
 from tests.fakes.ollama_server import FakeOllama
 from troly.cli.app import app
 from troly.records import Answer, Citation
-from web.console_db import ConsoleStore, Review
+from troly.settings import DatabaseSettings
+from web.console_records import Review
 from web.db import Database
+from web.postgres_store import PostgresStore
+from web.store import StateStore, open_console
 
 runner = CliRunner()
 
@@ -27,9 +30,9 @@ def _answer(answer_id: str, question: str, source: str, quote: str) -> Answer:
     return Answer(id=answer_id, question=question, text=f"{quote} [1]", refused=False, citations=[citation])
 
 
-def _reviewed_feedback(db_path: Path) -> None:
-    db = Database(db_path)
-    store = ConsoleStore(db)
+def _reviewed_feedback(db: StateStore) -> None:
+    """Three answers with feedback, two of them reviewed (as on the /admin inbox); closes `db`."""
+    store = open_console(db)
     items = [
         ("a1", "Thừa Thiên Huế ký thỏa thuận chuyển đổi số với ai?", "hue.txt", HUE),
         ("a2", "Lệ phí cấp giấy phép xây dựng ở Huế là bao nhiêu?", "hue.txt", HUE),
@@ -51,7 +54,7 @@ def test_export_then_eval_run_on_it(tmp_path: Path, ollama_server: FakeOllama) -
     corpus.mkdir()
     (corpus / "hue.txt").write_text(HUE, encoding="utf-8")
     (corpus / "quang-tri.txt").write_text(QUANG_TRI, encoding="utf-8")
-    _reviewed_feedback(home / "troly.sqlite3")
+    _reviewed_feedback(Database(home / "troly.sqlite3"))
     env = {
         "TROLY_HOME": str(home),
         "TROLY_EMBEDDING__BACKEND": "none",
@@ -88,7 +91,7 @@ def test_export_then_eval_run_on_it(tmp_path: Path, ollama_server: FakeOllama) -
 
 def test_export_since_a_later_day_writes_an_empty_file_and_a_bad_date_is_refused(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    _reviewed_feedback(home / "troly.sqlite3")
+    _reviewed_feedback(Database(home / "troly.sqlite3"))
     env = {"TROLY_HOME": str(home)}
     qa = tmp_path / "qa.jsonl"
     later = runner.invoke(app, ["feedback", "export", "--qa", str(qa), "--since", "2999-01-01"], env=env)
@@ -96,3 +99,23 @@ def test_export_since_a_later_day_writes_an_empty_file_and_a_bad_date_is_refused
     bad = runner.invoke(app, ["feedback", "export", "--qa", str(qa), "--since", "hôm qua"], env=env)
     assert bad.exit_code != 0
     assert "YYYY-MM-DD" in str(bad.exception)
+
+
+def test_export_from_a_postgresql_installation(tmp_path: Path, pg_url: str) -> None:
+    """Reviews made on any replica's /admin are in PostgreSQL; the export reads them there, not a home's file."""
+    _reviewed_feedback(PostgresStore(DatabaseSettings(url=pg_url)))
+    env = {"TROLY_HOME": str(tmp_path / "home"), "TROLY_DATABASE__URL": pg_url, "COLUMNS": "200"}
+    qa = tmp_path / "phan-hoi.jsonl"
+    exported = runner.invoke(app, ["feedback", "export", "--qa", str(qa)], env=env)
+    assert exported.exit_code == 0, exported.output
+    assert "2 câu hỏi" in exported.output and not (tmp_path / "home" / "troly.sqlite3").exists()
+    lines = [json.loads(line) for line in qa.read_text(encoding="utf-8").splitlines()]
+    assert [(line["question"], line["answers"], line["sources"], line["answerable"]) for line in lines] == [
+        ("Thừa Thiên Huế ký thỏa thuận chuyển đổi số với ai?", ["Tập đoàn VNPT"], ["hue.txt"], True),
+        ("Lệ phí cấp giấy phép xây dựng ở Huế là bao nhiêu?", [], [], False),
+    ]
+    store = PostgresStore(DatabaseSettings(url=pg_url))
+    try:
+        assert [e["detail"] for e in store.audit_log(10, "export")] == ["2 câu hỏi (dòng lệnh)"]
+    finally:
+        store.close()

@@ -35,6 +35,7 @@ from troly.settings import (
     Settings,
 )
 from web.app import create_app
+from web.console_auth import COOKIE, CSRF_HEADER
 from web.postgres_store import PostgresStore
 from web.server import serve_in_background
 from web.services import Services
@@ -106,9 +107,25 @@ def test_replicas_share_keys_uploads_and_the_index(tmp_path: Path, pg_url: str) 
     with replica(a_settings) as (a, a_services), replica(b_settings) as (b, _):
         _, admin = a_services.db.create_key("quản trị", admin=True)  # as `troly keys create` on replica A
         assert httpx.get(f"{b}/v1/documents", headers=_bearer(admin)).status_code == 200
-        # The admin console has no PostgreSQL store yet: it says so, and the API is unaffected.
-        console = httpx.post(f"{b}/admin/api/session", json={"key": admin})
-        assert console.status_code == 501 and console.json()["error"]["code"] == "console_unavailable"
+        # The admin console's session is in PostgreSQL: signed in through A, it is valid on B, and so is
+        # its CSRF token; the key's use recorded by A is B's key list's "last used".
+        signed_in = httpx.post(f"{a}/admin/api/session", json={"key": admin})
+        assert signed_in.status_code == 200, signed_in.text
+        csrf = signed_in.json()["csrf"]
+        cookie = {"Cookie": f"{COOKIE}={signed_in.cookies[COOKIE]}"}
+        on_b = httpx.get(f"{b}/admin/api/session", headers=cookie)
+        assert on_b.status_code == 200 and on_b.json()["csrf"] == csrf
+        keys = httpx.get(f"{b}/admin/api/keys", headers=cookie).json()["keys"]
+        assert [k["last_used_at"] is not None for k in keys] == [True]
+        made = httpx.post(
+            f"{b}/admin/api/keys", json={"name": "điện thoại"}, headers={**cookie, CSRF_HEADER: csrf}
+        )
+        assert made.status_code == 201, made.text
+        assert {e["action"] for e in a_services.db.audit_log(100)} >= {"signin", "key_create"}
+        assert (
+            httpx.delete(f"{a}/admin/api/session", headers={**cookie, CSRF_HEADER: csrf}).status_code == 204
+        )
+        assert httpx.get(f"{b}/admin/api/session", headers=cookie).status_code == 401
 
         text = "Phường An Khánh tiếp nhận hồ sơ khai sinh trực tuyến từ tháng 5.".encode()
         started = time.monotonic()

@@ -24,22 +24,15 @@ def export(
     ] = None,
 ) -> None:
     """Ghi các phản hồi đã được xem xét (trên trang /admin) thành bộ câu hỏi đánh giá."""
-    from web.console_db import ConsoleStore
-    from web.db import Database
     from web.feedback_export import write_export
+    from web.store import open_console, open_store
 
     if since is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", since):
         raise TrolyError(f"Ngày không hợp lệ: {since} (cần dạng YYYY-MM-DD).", code="invalid_date")
     settings = settings_from(ctx)
-    if settings.database.is_postgres:
-        raise TrolyError(
-            "troly feedback export chưa chạy trên PostgreSQL (TROLY_DATABASE__URL): các phản hồi được xem xét "
-            "trên bảng quản trị, chỉ có với cơ sở dữ liệu SQLite.",
-            code="console_unavailable",
-        )
-    db = Database(settings.db_path)
+    db = open_store(settings)
     try:
-        count = write_export(ConsoleStore(db), qa, since)
+        count = write_export(open_console(db), qa, since)
         db.audit(None, "export", f"{count} câu hỏi (dòng lệnh)")
     finally:
         db.close()

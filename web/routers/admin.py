@@ -27,6 +27,7 @@ from web.admin_schemas import (
 )
 from web.auth import ServicesDep
 from web.console_auth import ConsoleAdminDep, SessionDep, sign_in, sign_out
+from web.console_records import AuditQuery
 from web.db import ApiKey
 from web.errors import ApiError, not_found
 from web.services import Services
@@ -124,9 +125,8 @@ def audit_log(
     until: Day = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> AuditList:
-    entries = services.console.audit_entries(
-        action=action or None, key_id=key_id, since=since, until=until, limit=limit
-    )
+    query = AuditQuery(action=action or None, key_id=key_id, since=since, until=until, limit=limit)
+    entries = services.console.audit_entries(query)
     return AuditList(entries=entries)
 
 

@@ -21,7 +21,7 @@ from web.admin_schemas import (
 )
 from web.auth import ServicesDep
 from web.console_auth import ConsoleAdminDep
-from web.console_db import Review
+from web.console_records import Review
 from web.errors import ApiError, not_found
 from web.feedback_export import export_text
 from web.routers import documents, jobs
