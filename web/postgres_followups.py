@@ -8,16 +8,14 @@ server's clock, so replicas whose clocks differ still order a commitment's state
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
 from psycopg.rows import dict_row
 
 from troly.postgres.connection import PostgresClient
-from troly.records import FollowUpState
 from troly.settings import DatabaseSettings
-from web.followups import COLUMNS, FollowUp
+from web.followups import COLUMNS, FollowUp, FollowUpEntry, FollowUpReads
 
 
 def _follow_up(row: dict[str, Any]) -> FollowUp:
@@ -30,7 +28,7 @@ def _follow_up(row: dict[str, Any]) -> FollowUp:
     )
 
 
-class PostgresFollowUps:
+class PostgresFollowUps(FollowUpReads):
     """`web.followups.FollowUpStore` in the database every replica shares; each method is one transaction."""
 
     def __init__(self, settings: DatabaseSettings) -> None:
@@ -39,57 +37,19 @@ class PostgresFollowUps:
     def close(self) -> None:
         self._client.close()
 
-    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[FollowUp]:
+    def _param(self, name: str) -> str:
+        return f"%({name})s"
+
+    def _rows(self, sql: str, params: dict[str, Any] | None = None) -> list[FollowUp]:
         with self._client.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(sql, params).fetchall()
+            rows = cur.execute(sql, params or {}).fetchall()
         return [_follow_up(row) for row in rows]
 
-    def add(
-        self,
-        *,
-        commitment_id: str,
-        agreement_id: str,
-        source: str,
-        quote: str,
-        state: FollowUpState,
-        note: str,
-        date: str,
-        key_id: int | None,
-        by: str | None,
-    ) -> FollowUp:
+    def add(self, entry: FollowUpEntry, *, key_id: int | None) -> FollowUp:
         rows = self._rows(
             "INSERT INTO commitment_followups (commitment_id, agreement_id, source, quote, state, note, on_date, "
             "key_id, by_name, created_at) VALUES (%(commitment_id)s, %(agreement_id)s, %(source)s, %(quote)s, "
             f"%(state)s, %(note)s, %(date)s, %(key_id)s, %(by)s, now()) RETURNING {COLUMNS}",
-            {
-                "commitment_id": commitment_id,
-                "agreement_id": agreement_id,
-                "source": source,
-                "quote": quote,
-                "state": state,
-                "note": note,
-                "date": date,
-                "key_id": key_id,
-                "by": by,
-            },
+            {**entry.model_dump(), "key_id": key_id},
         )
         return rows[0]
-
-    def latest(self, commitment_id: str) -> FollowUp | None:
-        rows = self._rows(
-            f"SELECT {COLUMNS} FROM commitment_followups WHERE commitment_id = %s ORDER BY id DESC LIMIT 1",
-            (commitment_id,),
-        )
-        return rows[0] if rows else None
-
-    def history(self, commitment_id: str) -> list[FollowUp]:
-        return self._rows(
-            f"SELECT {COLUMNS} FROM commitment_followups WHERE commitment_id = %s ORDER BY id DESC",
-            (commitment_id,),
-        )
-
-    def all_latest(self) -> list[FollowUp]:
-        return self._rows(
-            f"SELECT {COLUMNS} FROM commitment_followups JOIN (SELECT max(id) AS last FROM commitment_followups "
-            "GROUP BY commitment_id) AS latest ON id = last ORDER BY id"
-        )

@@ -20,12 +20,12 @@ from tests.index.helpers import HashingEmbedder, settings_for, write_corpus
 from tests.index.test_postgres_library import pg_settings
 from troly.cli.app import app
 from troly.postgres import schema
-from troly.records import Answer
+from troly.records import Answer, FollowUpState
 from troly.settings import DatabaseSettings
 from web.console_records import Review
 from web.copy_installation import copy_installation
 from web.db import Database
-from web.followups import FollowUp, FollowUpStore, SqliteFollowUps
+from web.followups import FollowUp, FollowUpEntry, FollowUpStore, SqliteFollowUps
 from web.postgres_followups import PostgresFollowUps
 from web.postgres_store import PostgresStore
 from web.store import open_console
@@ -92,8 +92,8 @@ def test_copy_moves_an_installation_and_nothing_is_lost(tmp_path: Path, pg_blank
     stage_job_files(source.uploads_dir, "wait1", [("00000", "Văn bản chờ nạp.".encode())])
     db.close()
     followups = SqliteFollowUps(source.db_path)
-    for state, on_date in (("đang triển khai", "2025-01-15"), ("hoàn thành", "2025-06-30")):
-        _follow_up(followups, state, on_date, key.id)
+    _follow_up(followups, "đang triển khai", "2025-01-15", key.id)
+    _follow_up(followups, "hoàn thành", "2025-06-30", key.id)
     followups.close()
     shared = tmp_path / "shared-uploads"
     env = {"TROLY_HOME": str(home), "TROLY_CHUNKING__TARGET_WORDS": "30", "TROLY_CHUNKING__MAX_WORDS": "60",
@@ -166,18 +166,17 @@ def test_copy_moves_an_installation_and_nothing_is_lost(tmp_path: Path, pg_blank
     assert twice.exit_code != 0 and "đã có dữ liệu" in str(twice.exception)
 
 
-def _follow_up(store: FollowUpStore, state: str, on_date: str, key_id: int | None) -> FollowUp:
-    return store.add(
+def _follow_up(store: FollowUpStore, state: FollowUpState, on_date: str, key_id: int | None) -> FollowUp:
+    entry = FollowUpEntry(
         commitment_id="c1",
         agreement_id="can-tho+vnpt-2024",
         source="can-tho.txt",
         quote="VNPT phủ sóng 5G",
-        state=state,  # type: ignore[arg-type]
-        note="",
+        state=state,
         date=on_date,
-        key_id=key_id,
         by="quản trị",
     )
+    return store.add(entry, key_id=key_id)
 
 
 def test_embedded_server_start_status_stop(tmp_path: Path) -> None:

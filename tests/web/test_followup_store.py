@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from troly.records import FollowUpState
 from troly.settings import DatabaseSettings, Settings
-from web.followups import FollowUp, FollowUpStore, SqliteFollowUps, open_followups
+from web.followups import FollowUp, FollowUpEntry, FollowUpStore, SqliteFollowUps, open_followups
 from web.postgres_followups import PostgresFollowUps
 
 
@@ -25,18 +27,16 @@ def followups(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Follow
     made.close()
 
 
-def _set(store: FollowUpStore, commitment_id: str, state: str, **fields: object) -> FollowUp:
-    row = {
+def _set(store: FollowUpStore, commitment_id: str, state: FollowUpState, **fields: Any) -> FollowUp:
+    entry = {
         "agreement_id": "lang-son+vnpt-2024",
         "source": "lang-son.txt",
         "quote": f"VNPT phủ sóng 5G ({commitment_id})",
-        "note": "",
         "date": "2025-01-15",
-        "key_id": None,
-        "by": None,
         **fields,
     }
-    return store.add(commitment_id=commitment_id, state=state, **row)  # type: ignore[arg-type]
+    key_id = entry.pop("key_id", None)
+    return store.add(FollowUpEntry(commitment_id=commitment_id, state=state, **entry), key_id=key_id)
 
 
 def test_states_history_and_the_latest_of_each_commitment(followups: FollowUpStore) -> None:
