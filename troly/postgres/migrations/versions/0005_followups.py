@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0005_followups"
-down_revision = "0003_jobs"
+down_revision = "0004_console"
 branch_labels = None
 depends_on = None
 
