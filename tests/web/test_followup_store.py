@@ -18,11 +18,10 @@ from web.postgres_followups import PostgresFollowUps
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def followups(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FollowUpStore]:
-    made: FollowUpStore
-    if request.param == "sqlite":
-        made = SqliteFollowUps(tmp_path / "troly.sqlite3")
-    else:
-        made = PostgresFollowUps(DatabaseSettings(url=request.getfixturevalue("pg_url")))
+    url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    made: FollowUpStore = (
+        PostgresFollowUps(DatabaseSettings(url=url)) if url else SqliteFollowUps(tmp_path / "troly.sqlite3")
+    )
     yield made
     made.close()
 
