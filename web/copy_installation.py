@@ -1,10 +1,12 @@
 """`troly db copy --to URL`: an installation on one machine moved into an empty PostgreSQL database.
 
-The SQLite state (web/db.py, with the admin console's sessions, key use and reviews of web/console_db.py):
-every row of every table, ids kept (audit entries and feedback name their key and answer by id), in one
-transaction, the sequences continuing after the copied ids; the ingest jobs too (their lease is not state:
-the first replica's worker takes it). The index: its live generation (index/copy_index.py). The uploaded
-files: to the shared folder replicas will read, with the staged files of the jobs that have not finished.
+The SQLite state (web/db.py, with the admin console's sessions, key use and reviews of web/console_db.py,
+and the commitments' follow-ups of web/followups.py: the whole history in its order, so each commitment keeps
+its current state): every row of every table, ids kept (audit entries and feedback name their key and answer
+by id), in one transaction, the sequences continuing after the copied ids; the ingest jobs too (their lease
+is not state: the first replica's worker takes it). The index: its live generation (index/copy_index.py).
+The uploaded files: to the shared folder replicas will read, with the staged files of the jobs that have not
+finished.
 """
 
 from __future__ import annotations
@@ -37,10 +39,17 @@ TABLES: dict[str, tuple[str, ...]] = {
     "admin_sessions": ("token_hash", "key_id", "csrf", "created_at", "expires_at"),
     "key_usage": ("key_id", "last_used_at"),
     "feedback_reviews": ("feedback_id", "key_id", "reviewed_at", "answerable", "answers", "sources", "note"),
+    "commitment_followups": (
+        "id", "commitment_id", "agreement_id", "source", "quote", "state", "note", "on_date", "key_id",
+        "by_name", "created_at",
+    ),
 }  # fmt: skip
 _BOOLEANS = {"admin", "refused", "cancel_requested", "answerable"}
 # Table -> its serial column, whose sequence continues after the copied ids.
-_SERIAL = {"api_keys": "id", "messages": "id", "feedback": "id", "audit": "id", "ingest_jobs": "seq"}
+_SERIAL = {
+    "api_keys": "id", "messages": "id", "feedback": "id", "audit": "id", "ingest_jobs": "seq",
+    "commitment_followups": "id",
+}  # fmt: skip
 
 
 def _rows(source: sqlite3.Connection, table: str) -> list[tuple[Any, ...]]:
@@ -50,7 +59,7 @@ def _rows(source: sqlite3.Connection, table: str) -> list[tuple[Any, ...]]:
         is None
     ):
         return []  # a store made before that table existed (ingest_jobs came with upload jobs, the console's
-        # tables when a server first ran with the console)
+        # tables when a server first ran with the console, commitment_followups with the tracker)
     rows = source.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid").fetchall()
     flags = [c in _BOOLEANS for c in columns]
     return [

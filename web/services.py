@@ -34,7 +34,7 @@ from troly.records import Chunk, Document, DocumentProfile, SearchHit
 from troly.settings import Settings
 from web.console_records import TouchThrottle
 from web.errors import ApiError
-from web.followups import FollowUpStore
+from web.followups import open_followups
 from web.ingest_worker import IngestWorker, JobLibrary
 from web.queue import GenerationQueue
 from web.store import ConsoleStore, RateLimit, StateStore, WriteLock, open_console, open_store
@@ -437,7 +437,7 @@ async def _acquire(
 
 def _tracking(settings: Settings, library: Lazy[LibraryLike]) -> TrackingService:
     tracker = Tracker(library.get(), CommitmentCache(settings.tracker_dir))
-    return TrackingService(tracker, FollowUpStore(settings.db_path))
+    return TrackingService(tracker, open_followups(settings))
 
 
 def _lazy(value: T | Lazy[T]) -> Lazy[T]:

@@ -20,7 +20,7 @@ from index.tracker import AgreementFilters, Tracker, filter_entries
 from ingest.vietnamese import fold, syllables
 from troly.errors import TrolyError
 from troly.records import FOLLOW_UP_STATES, Commitment, FollowUpState, TrackedAgreement
-from web.followups import FollowUp, FollowUpStore
+from web.followups import FollowUp, FollowUpEntry, FollowUpStore
 
 # A changed quote is the same commitment reworded when they share this share of their words.
 _SUCCESSOR_SHARE = 0.5
@@ -121,7 +121,7 @@ class TrackingService:
                 "gỡ); xem danh sách cần rà soát."
             )
         entry, row = found
-        return self.store.add(
+        recorded = FollowUpEntry(
             commitment_id=row.id,
             agreement_id=entry.id,
             source=row.citation.source,
@@ -129,9 +129,9 @@ class TrackingService:
             state=state,
             note=note.strip(),
             date=parse_date(on_date),
-            key_id=key_id,
             by=by,
         )
+        return self.store.add(recorded, key_id=key_id)
 
     def history(self, commitment_id: str) -> list[FollowUp]:
         return self.store.history(commitment_id)

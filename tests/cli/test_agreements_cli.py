@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
@@ -92,3 +93,22 @@ def test_followup_set_show_and_review(env: dict[str, str]) -> None:
     bad = runner.invoke(app, ["followup", "set", commitment, "xong rồi"], env=env)
     assert isinstance(bad.exception, BadFollowUpError) and bad.exception.exit_code == 2
     assert runner.invoke(app, ["followup", "review"], env=env).exit_code == 0
+
+
+def test_followups_and_their_audit_go_to_postgres_when_the_database_is(
+    env: dict[str, str], pg_url: str
+) -> None:
+    rows = json.loads(runner.invoke(app, ["agreements", "--json", "--province", "quang tri"], env=env).stdout)
+    commitment = rows["agreements"][0]["commitments"][0]["id"]
+    on_pg = {**env, "TROLY_DATABASE__URL": pg_url}  # the state on PostgreSQL, the index still in files
+    done = runner.invoke(
+        app, ["followup", "set", commitment, "hoan thanh", "--date", "2025-06-30"], env=on_pg
+    )
+    assert done.exit_code == 0, done.output
+    shown = json.loads(runner.invoke(app, ["followup", "show", commitment, "--json"], env=on_pg).stdout)
+    assert [(s["state"], s["date"], s["by"]) for s in shown] == [("hoàn thành", "2025-06-30", "cli")]
+    assert commitment in runner.invoke(app, ["audit", "--json", "--action", "follow_up"], env=on_pg).stdout
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM commitment_followups").fetchone() == (1,)
+    local = json.loads(runner.invoke(app, ["followup", "show", commitment, "--json"], env=env).stdout)
+    assert local == []  # nothing was written to the SQLite file

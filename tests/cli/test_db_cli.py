@@ -20,11 +20,13 @@ from tests.index.helpers import HashingEmbedder, settings_for, write_corpus
 from tests.index.test_postgres_library import pg_settings
 from troly.cli.app import app
 from troly.postgres import schema
-from troly.records import Answer
+from troly.records import Answer, FollowUpState
 from troly.settings import DatabaseSettings
 from web.console_records import Review
 from web.copy_installation import copy_installation
 from web.db import Database
+from web.followups import FollowUp, FollowUpEntry, FollowUpStore, SqliteFollowUps
+from web.postgres_followups import PostgresFollowUps
 from web.postgres_store import PostgresStore
 from web.store import open_console
 from web.uploads import stage_job_files
@@ -89,6 +91,10 @@ def test_copy_moves_an_installation_and_nothing_is_lost(tmp_path: Path, pg_blank
     db.insert_job("wait1", key.id, "queued", files, 2.0)  # not run yet: its staged file must come along
     stage_job_files(source.uploads_dir, "wait1", [("00000", "Văn bản chờ nạp.".encode())])
     db.close()
+    followups = SqliteFollowUps(source.db_path)
+    _follow_up(followups, "đang triển khai", "2025-01-15", key.id)
+    _follow_up(followups, "hoàn thành", "2025-06-30", key.id)
+    followups.close()
     shared = tmp_path / "shared-uploads"
     env = {"TROLY_HOME": str(home), "TROLY_CHUNKING__TARGET_WORDS": "30", "TROLY_CHUNKING__MAX_WORDS": "60",
            "TROLY_CHUNKING__OVERLAP_WORDS": "0", "COLUMNS": "200"}  # fmt: skip
@@ -100,6 +106,19 @@ def test_copy_moves_an_installation_and_nothing_is_lost(tmp_path: Path, pg_blank
         and "documents 3" in copied.output
     )
 
+    copied_followups = PostgresFollowUps(DatabaseSettings(url=pg_blank_url))
+    sqlite_followups = SqliteFollowUps(source.db_path)
+    try:
+        assert (
+            copied_followups.history("c1") == sqlite_followups.history("c1")
+            and len(copied_followups.history("c1")) == 2
+        )
+        assert copied_followups.latest("c1") == sqlite_followups.latest("c1")
+        newer = _follow_up(copied_followups, "chưa triển khai", "2025-07-01", None)
+        assert copied_followups.latest("c1") == newer  # the sequence goes on after the copied ids
+    finally:
+        copied_followups.close()
+        sqlite_followups.close()
     store = PostgresStore(DatabaseSettings(url=pg_blank_url))
     sqlite = Database(source.db_path)
     try:
@@ -145,6 +164,19 @@ def test_copy_moves_an_installation_and_nothing_is_lost(tmp_path: Path, pg_blank
         on_postgres.close()
     twice = runner.invoke(app, ["db", "copy", "--to", pg_blank_url], env=env)
     assert twice.exit_code != 0 and "đã có dữ liệu" in str(twice.exception)
+
+
+def _follow_up(store: FollowUpStore, state: FollowUpState, on_date: str, key_id: int | None) -> FollowUp:
+    entry = FollowUpEntry(
+        commitment_id="c1",
+        agreement_id="can-tho+vnpt-2024",
+        source="can-tho.txt",
+        quote="VNPT phủ sóng 5G",
+        state=state,
+        date=on_date,
+        by="quản trị",
+    )
+    return store.add(entry, key_id=key_id)
 
 
 def test_embedded_server_start_status_stop(tmp_path: Path) -> None:

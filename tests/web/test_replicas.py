@@ -21,6 +21,7 @@ import pytest
 
 from index.library import Library
 from tests.index.helpers import HashingEmbedder
+from tests.ingest.commitment_texts import LANG_SON
 from tests.pg import embedded_server
 from tests.web.conftest import accepted, eventually, wait_for_job
 from tests.web.fakes import FakePipeline
@@ -146,6 +147,40 @@ def test_replicas_share_keys_uploads_and_the_index(tmp_path: Path, pg_url: str) 
         _wait_for(
             lambda: httpx.get(f"{a}/v1/documents", headers=_bearer(admin)).json()["documents"] == [], 5.0
         )
+
+
+def test_a_follow_up_set_through_one_replica_is_shown_by_another(tmp_path: Path, pg_url: str) -> None:
+    settings = [replica_settings(tmp_path / n, pg_url, tmp_path / "up") for n in "ab"]
+    with replica(settings[0]) as (a, a_services), replica(settings[1]) as (b, _):
+        _, admin = a_services.db.create_key("quản trị", admin=True)
+        text = "Lạng Sơn và VNPT ký thỏa thuận\n\nNgày đăng: 12/03/2024\n\n" + LANG_SON
+        assert _job(a, admin, _upload(a, admin, "lang-son.txt", text.encode()))["state"] == "completed"
+
+        def agreements_on(url: str) -> list[dict[str, Any]]:
+            found = httpx.get(f"{url}/v1/agreements", headers=_bearer(admin), timeout=30)
+            return list(found.json()["agreements"])
+
+        def row_on(url: str) -> dict[str, Any]:
+            rows = agreements_on(url)[0]["commitments"]
+            return next(c for c in rows if "phủ sóng 5G" in c["citation"]["quote"])
+
+        commitment = row_on(a)["id"]
+        body = {"state": "dang trien khai", "note": "Đã lắp 40 trạm", "date": "2025-01-15"}
+        set_on_a = httpx.put(f"{a}/v1/commitments/{commitment}/status", json=body, headers=_bearer(admin))
+        assert set_on_a.status_code == 200, set_on_a.text
+        _wait_for(lambda: bool(agreements_on(b)), 5.0)  # B has read the new generation
+        assert row_on(b)["status"] == set_on_a.json()
+        done = {"state": "hoàn thành", "date": "2025-06-30"}
+        assert (
+            httpx.put(
+                f"{b}/v1/commitments/{commitment}/status", json=done, headers=_bearer(admin)
+            ).status_code
+            == 200
+        )
+        history = httpx.get(f"{a}/v1/commitments/{commitment}/status", headers=_bearer(admin)).json()[
+            "history"
+        ]
+        assert [h["state"] for h in history] == ["hoàn thành", "đang triển khai"]
 
 
 def test_a_rate_limit_holds_across_replicas(tmp_path: Path, pg_url: str) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -15,8 +17,8 @@ from index.tracker import AgreementFilters, CommitmentCache, Tracker, entries_js
 from troly.cli.app import app, console, settings_from
 from troly.cli.index_cmds import progress_bar
 from troly.records import TrackedAgreement
-from web.db import Database
-from web.followups import FollowUpStore
+from web.followups import open_followups
+from web.store import open_store
 from web.tracking import TrackingService, parse_state
 
 
@@ -77,10 +79,15 @@ followup_app = typer.Typer(help="Theo dõi tiến độ cam kết (quản trị)
 app.add_typer(followup_app, name="followup")
 
 
-def _tracking(ctx: typer.Context) -> TrackingService:
+@contextmanager
+def _tracking(ctx: typer.Context) -> Iterator[TrackingService]:
+    """The tracker with the follow-ups of the settings' database (PostgreSQL's on TROLY_DATABASE__URL)."""
     settings = settings_from(ctx)
-    tracker = Tracker(Library.open(settings), CommitmentCache(settings.tracker_dir))
-    return TrackingService(tracker, FollowUpStore(settings.db_path))
+    store = open_followups(settings)
+    try:
+        yield TrackingService(Tracker(Library.open(settings), CommitmentCache(settings.tracker_dir)), store)
+    finally:
+        store.close()
 
 
 @followup_app.command("set")
@@ -92,9 +99,11 @@ def followup_set(
     on_date: Annotated[str | None, typer.Option("--date", help="Ngày của trạng thái (YYYY-MM-DD).")] = None,
 ) -> None:
     """Đặt trạng thái một cam kết; được ghi vào nhật ký (troly audit)."""
-    service = _tracking(ctx)
-    follow_up = service.set_status(commitment_id, parse_state(state), note, on_date, key_id=None, by="cli")
-    db = Database(settings_from(ctx).db_path)
+    with _tracking(ctx) as service:
+        follow_up = service.set_status(
+            commitment_id, parse_state(state), note, on_date, key_id=None, by="cli"
+        )
+    db = open_store(settings_from(ctx))
     try:
         db.audit(None, "follow_up", f"{commitment_id} {follow_up.state} {follow_up.date}")
     finally:
@@ -109,7 +118,8 @@ def followup_show(
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
 ) -> None:
     """Lịch sử trạng thái của một cam kết, mới nhất trước."""
-    history = _tracking(ctx).history(commitment_id)
+    with _tracking(ctx) as service:
+        history = service.history(commitment_id)
     if as_json:
         typer.echo(json.dumps([h.model_dump(mode="json") for h in history], ensure_ascii=False, indent=1))
         return
@@ -124,7 +134,8 @@ def followup_review(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False
 ) -> None:
     """Các trạng thái cần rà soát: đoạn trích của cam kết đã đổi hoặc không còn."""
-    items = _tracking(ctx).review()
+    with _tracking(ctx) as service:
+        items = service.review()
     if as_json:
         typer.echo(json.dumps([i.model_dump(mode="json") for i in items], ensure_ascii=False, indent=1))
         return
