@@ -153,7 +153,8 @@ def test_a_new_generation_reaches_another_replica_and_readers_never_mix_two(
         not cid.startswith("moi.txt")
         for cid, _ in store_search.search(HashingEmbedder().embed(["ký số"]), 50)
     )
-    # The reader moves to the new one at its next poll.
+    # The reader moves to the new one at its next poll (opening `old` above counted as a poll).
+    time.sleep(2 * settings.index.poll_s)
     assert reader.document("moi.txt") is not None
     assert reader.search("ký số hồ sơ hộ tịch", k=1)[0].chunk.doc_id == "moi.txt"
 
