@@ -173,6 +173,13 @@ def adds_nothing(sentence: str, question: str) -> bool:
     asked = set(syllables(fold(question)))
     if "ai" in asked:  # "Ai …?" is answered "Người …", which names nobody
         asked.add("nguoi")
-    words = set(syllables(fold(CITATION_MARK.sub("", sentence))))
+    folded = fold(CITATION_MARK.sub("", sentence))
+    if _ASKING.search(folded) and _ASKING.search(fold(question)):
+        return True  # "… thì Cần Thơ xếp hạng bao nhiêu": still the question, whatever it adds
+    words = set(syllables(folded))
     content = {w for w in words if w not in STOPWORDS}
     return bool(words) and (words <= asked or (bool(content) and content <= asked))
+
+
+# The words that ask: an answer sentence holding one restates the question instead of answering it.
+_ASKING = re.compile(r"\b(?:bao nhieu|la gi|the nao|o dau|khi nao|nhu the nao|vi sao|tai sao)\b")

@@ -51,3 +51,11 @@ def test_a_choice_question_is_answered_with_its_own_words() -> None:
     assert is_choice(question) and not is_yes_no(question)
     assert adds_nothing("Người chiếm hữu không ngay tình phải chứng minh [1].", question)
     assert not is_choice("Xã có camera hay không?")
+
+
+def test_a_sentence_still_asking_is_an_echo() -> None:
+    question = "can tho xep hang bao nhieu ve chuyen doi so"
+    assert adds_nothing(
+        "Nếu Cần Thơ xếp hạng bao nhiêu về chuyển đổi số, thì Cần Thơ xếp hạng bao nhiêu [1].", question
+    )
+    assert not adds_nothing("Cần Thơ xếp hạng 21/34 về chuyển đổi số [1].", question)
