@@ -21,6 +21,13 @@ class EvidenceEvent(BaseModel):
     passage: EvidencePassage
 
 
+class AcceptedEvent(BaseModel):
+    """The model has taken the request (at once for a model in this process, with its first piece for a
+    model server): a failure after this is told in the stream, so a streamed response may start here."""
+
+    type: Literal["accepted"] = "accepted"
+
+
 class TokenEvent(BaseModel):
     type: Literal["token"] = "token"
     text: str
@@ -44,4 +51,6 @@ class ErrorEvent(BaseModel):
     message: str
 
 
-AnswerEvent = RetrievedEvent | EvidenceEvent | TokenEvent | CitationsEvent | DoneEvent | ErrorEvent
+AnswerEvent = (
+    RetrievedEvent | EvidenceEvent | AcceptedEvent | TokenEvent | CitationsEvent | DoneEvent | ErrorEvent
+)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from assistant.checker import Numbering, SentenceChecker
 from assistant.citations import CitedSentence, finalize, with_mark
 from assistant.events import (
+    AcceptedEvent,
     AnswerEvent,
     CitationsEvent,
     DoneEvent,
@@ -107,6 +108,8 @@ class _Draft:
     """What the user has been shown so far (the joined TokenEvents)."""
     lead: str | None = None
     evidence: EvidencePassage | None = None
+    accepted: bool = False
+    """An AcceptedEvent was sent: the model has taken this answer's request."""
 
     def piece(self, section: _Section, text: str) -> str:
         """The token that shows `text` as the next sentence of `section`, and records it."""
@@ -188,7 +191,8 @@ class AnswerPipeline:
         filters: SearchFilters | None = None,
         options: GenerationOptions | None = None,
     ) -> Iterator[AnswerEvent]:
-        """Events: RetrievedEvent, TokenEvent..., CitationsEvent, DoneEvent (or an ErrorEvent last).
+        """Events: RetrievedEvent, EvidenceEvent?, AcceptedEvent?, TokenEvent..., CitationsEvent, DoneEvent (or an
+        ErrorEvent last).
 
         `options` override the settings' generation length and temperature for this answer only.
         Bad input raises `QuestionError` here, before the first event."""
@@ -356,6 +360,9 @@ class AnswerPipeline:
         )
         raw = ""
         shown = 0
+        if self.chat_model.in_process and not draft.accepted:
+            draft.accepted = True
+            yield AcceptedEvent()
         try:
             options = draft.options
             stream = self.chat_model.stream(
@@ -370,6 +377,9 @@ class AnswerPipeline:
                 for piece in stream:
                     if not raw:
                         draft.timings.setdefault("first_token", _ms(draft.started))
+                        if not draft.accepted:
+                            draft.accepted = True
+                            yield AcceptedEvent()
                     raw += piece
                     # The last sentence may still grow: only the ones before it are checked and shown.
                     for text in checker.feed(raw, final=False):

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 
-from assistant.events import AnswerEvent, CitationsEvent, DoneEvent, ErrorEvent, EvidenceEvent, TokenEvent
+from assistant.events import (
+    AcceptedEvent,
+    AnswerEvent,
+    CitationsEvent,
+    DoneEvent,
+    ErrorEvent,
+    EvidenceEvent,
+    TokenEvent,
+)
 from assistant.llm.base import ChatMessage, ChatModelError
 from ingest.vietnamese import strip_invisible
 from troly.errors import TrolyError
@@ -161,23 +169,26 @@ class AskFlow:
         raise ApiError(500, "internal", _INTERRUPTED)
 
     async def opened(self, job: Job[AnswerEvent]) -> AsyncIterator[AnswerEvent]:
-        """The job's events, once the first one a client sees is known: an error before any of it (a full or
-        unreachable model server, say) is raised as an ApiError, so that a streamed response carries its
-        status (503 with Retry-After) instead of a 200 stream holding only an error."""
+        """The job's events, once its HTTP status is known. An error before the model has taken the request
+        (a full or unreachable model server, say) is raised as an ApiError, so that a streamed response
+        carries its status (503 with Retry-After) instead of a 200 stream holding only an error. The
+        evidence passage is held until then: at once with the model in this process (AcceptedEvent comes
+        right after it), with the first piece of a model server's reply otherwise."""
         events = job.events()
         first: AnswerEvent | None = None
         held: list[AnswerEvent] = []
         async for event in events:
             if isinstance(event, EvidenceEvent):
-                # Planned before the model runs: a model error may still follow, and decides the status.
                 held.append(event)
-            elif isinstance(event, TokenEvent | CitationsEvent | DoneEvent | ErrorEvent):
+            elif isinstance(event, AcceptedEvent | TokenEvent | CitationsEvent | DoneEvent | ErrorEvent):
                 first = event
                 break
         if isinstance(first, ErrorEvent):
             await events.aclose()
             raise error_from_event(first)
-        return _prepend([*held, first] if first is not None else held, events)
+        if first is not None and not isinstance(first, AcceptedEvent):
+            held.append(first)
+        return _prepend(held, events)
 
     async def sse(self, question: Question, events: AsyncIterator[AnswerEvent]) -> AsyncIterator[bytes]:
         """The answer as SSE: evidence (when the plan has a passage), token*, citations, then done (the

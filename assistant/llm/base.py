@@ -34,6 +34,13 @@ class ChatModel(Protocol):
     @property
     def name(self) -> str: ...
 
+    @property
+    def in_process(self) -> bool:
+        """True when the model runs in this process (llama.cpp): once the queue has admitted a request, only
+        a defect can fail it, so an answer's stream may open before the first token. A model server
+        (Ollama, vLLM) may still refuse the request: its first piece is what admits it."""
+        ...
+
     def stream(
         self,
         messages: Sequence[ChatMessage],

@@ -55,6 +55,11 @@ class LlamaCppChatModel:
         self.load_seconds: float | None = None
 
     @property
+    def in_process(self) -> bool:
+        """In this process: admitted by the generation queue."""
+        return True
+
+    @property
     def name(self) -> str:
         path = self._settings.llm.model_path
         return path.name if path is not None else self._settings.llm.model

@@ -76,6 +76,11 @@ class OllamaChatModel:
         self._client = client or make_client(settings)
 
     @property
+    def in_process(self) -> bool:
+        """A model server: it may still refuse a request the queue admitted."""
+        return False
+
+    @property
     def name(self) -> str:
         return self._settings.chat_model
 

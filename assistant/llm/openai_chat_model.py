@@ -78,6 +78,11 @@ class OpenAiChatModel:
         )
 
     @property
+    def in_process(self) -> bool:
+        """A model server: it may still refuse a request the queue admitted."""
+        return False
+
+    @property
     def name(self) -> str:
         return self._settings.chat_model
 

@@ -36,9 +36,12 @@ class ScriptedChatModel:
         name: str = "scripted",
         default: str | None = None,
         delay_s: float = 0.0,
+        in_process: bool = True,
     ) -> None:
-        """`delay_s` paces the pieces like a model decoding on a CPU (browser and load tests)."""
+        """`delay_s` paces the pieces like a model decoding on a CPU (browser and load tests);
+        `in_process=False` stands for a model server, which admits a request with its first piece."""
         self._name = name
+        self._in_process = in_process
         self._delay_s = delay_s
         self._queue: deque[str | Exception] = deque(replies)
         self._default = default
@@ -47,6 +50,10 @@ class ScriptedChatModel:
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def in_process(self) -> bool:
+        return self._in_process
 
     def enqueue(self, text: str) -> None:
         self._queue.append(text)

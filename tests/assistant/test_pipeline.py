@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from assistant.condense import condense
-from assistant.events import CitationsEvent, DoneEvent, ErrorEvent, EvidenceEvent, RetrievedEvent, TokenEvent
+from assistant.events import (
+    AcceptedEvent,
+    CitationsEvent,
+    DoneEvent,
+    ErrorEvent,
+    EvidenceEvent,
+    RetrievedEvent,
+    TokenEvent,
+)
 from assistant.llm.base import ChatMessage, ChatModelError
 from assistant.llm.scripted import ScriptedChatModel
 from assistant.pipeline import AnswerPipeline, QuestionError
@@ -114,8 +122,8 @@ def test_event_order_citations_and_timings(settings: Settings, retriever: FakeRe
     pipeline = AnswerPipeline(settings, retriever, model)
     events = list(pipeline.stream("Ai chủ trì hội nghị tổng kết chuyển đổi số của xã Hòa An?"))
     kinds = [type(e) for e in events]
-    assert kinds[:2] == [RetrievedEvent, EvidenceEvent]
-    assert set(kinds[2:-2]) == {TokenEvent}
+    assert kinds[:3] == [RetrievedEvent, EvidenceEvent, AcceptedEvent]
+    assert set(kinds[3:-2]) == {TokenEvent}
     assert kinds[-2:] == [CitationsEvent, DoneEvent]
     done = events[-1]
     assert isinstance(done, DoneEvent)
@@ -459,6 +467,35 @@ def test_the_best_evidence_passage_comes_before_the_first_sentence(
     assert (passage.title, passage.date) == (document.title, document.date)
     done = events[-1]
     assert isinstance(done, DoneEvent) and done.answer.evidence == passage
+
+
+def _kinds(events: list[object]) -> list[str]:
+    return [type(e).__name__ for e in events if not isinstance(e, RetrievedEvent)]
+
+
+def test_a_model_in_this_process_accepts_right_after_the_evidence(
+    settings: Settings, retriever: FakeRetriever
+) -> None:
+    """The stream may open with the evidence card: nothing after admission decides the status."""
+    model = ScriptedChatModel(["Xã đã lắp đặt 1.320 camera an ninh [1]."])
+    events = list(
+        AnswerPipeline(settings, retriever, model).stream("Xã Hòa An lắp đặt bao nhiêu camera an ninh?")
+    )
+    kinds = _kinds(events)
+    assert kinds[:3] == ["EvidenceEvent", "AcceptedEvent", "TokenEvent"] and kinds.count("AcceptedEvent") == 1
+
+
+def test_a_model_server_accepts_with_its_first_piece_and_not_when_it_refuses(
+    settings: Settings, retriever: FakeRetriever
+) -> None:
+    question = "Xã Hòa An lắp đặt bao nhiêu camera an ninh?"
+    served = ScriptedChatModel(["Xã đã lắp đặt 1.320 camera an ninh [1]."], in_process=False)
+    events = list(AnswerPipeline(settings, retriever, served).stream(question))
+    assert _kinds(events)[:3] == ["EvidenceEvent", "AcceptedEvent", "TokenEvent"]
+    busy = ScriptedChatModel(in_process=False)
+    busy.enqueue_error(ChatModelError("server busy"))
+    refused = list(AnswerPipeline(settings, retriever, busy).stream(question))
+    assert not any(isinstance(e, AcceptedEvent) for e in refused) and isinstance(refused[-1], ErrorEvent)
 
 
 def test_no_evidence_passage_for_a_refusal_or_when_turned_off(

@@ -38,6 +38,10 @@ class ObedientChatModel:
     def name(self) -> str:
         return "obedient"
 
+    @property
+    def in_process(self) -> bool:
+        return True
+
     def stream(
         self,
         messages: Sequence[ChatMessage],

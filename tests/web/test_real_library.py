@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
 import pytest
 
+from assistant.llm.base import ChatMessage
 from assistant.llm.scripted import ScriptedChatModel
 from index.library import Library
 from web.services import Lazy, PipelineLike
@@ -204,3 +206,54 @@ def test_openai_stream_sends_only_verified_text(
         client.chat.completions.create(
             model="troly", messages=[{"role": "user", "content": "Phong Điền?"}], temperature=5.0
         )
+
+
+class GatedModel(ScriptedChatModel):
+    """A model in this process that, like llama.cpp reading a long prompt, writes nothing until `gate` opens."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__(default=reply)
+        self.gate = threading.Event()
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        stop: Sequence[str] = (),
+    ) -> Iterator[str]:
+        inner = super().stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop)
+
+        def gated() -> Iterator[str]:
+            assert self.gate.wait(60), "the test never opened the gate"
+            yield from inner
+
+        return gated()
+
+
+def test_the_stream_shows_the_evidence_while_the_model_is_still_reading(
+    tmp_path: Path, corpus_dir: Path
+) -> None:
+    """With the model in this process the status is known once the queue admits the question: the SSE
+    response opens with the evidence card before the model has written a word."""
+    settings = make_settings(tmp_path / "home")
+    library = Library.open(settings)
+    model = GatedModel("Thừa Thiên Huế ký thỏa thuận chuyển đổi số với VNPT ngày 12/3/2021 [1].")
+    with live_server(settings, library, _pipeline(library, model, settings.home)) as server:
+        _upload(server, corpus_dir)
+        with httpx.stream(
+            "POST",
+            f"{server.url}/v1/ask/stream",
+            json={"question": "Thừa Thiên Huế ký thỏa thuận chuyển đổi số với ai?"},
+            headers=server.auth(),
+            timeout=120,
+        ) as response:
+            assert response.status_code == 200
+            events = sse_events(response)
+            name, data = next(events)
+            assert name == "evidence" and not model.gate.is_set()
+            assert data["passage"]["source"] == "thoa-thuan-hue.txt"
+            model.gate.set()
+            rest = [n for n, _ in events]
+    assert "token" in rest and rest[-1] == "done"

@@ -78,6 +78,10 @@ class SlowChatModel:
     def name(self) -> str:
         return str(self.inner.name)
 
+    @property
+    def in_process(self) -> bool:
+        return True
+
     def stream(
         self, messages: Sequence[Any], *, max_tokens: int, temperature: float = 0.0, stop: Sequence[str] = ()
     ) -> Iterator[str]:
