@@ -24,6 +24,11 @@ from troly.records import Document, DocumentProfile
 
 # An answer sentence must share this share of its syllables with an evidence sentence to be cited from it.
 MIN_ALIGNMENT = 0.25
+# A legal answer is about the article the question matches. When the evidence sentence that matches the
+# question best scores this many times the one an answer restates, and stands in another document, the answer
+# restates a neighbouring law's provision ("Chủ quản hệ thống thông tin có trách nhiệm …" of one law for a
+# question whose words are those of another law's clause).
+DOMINANT_MATCH = 1.5
 
 
 class Numbering:
@@ -91,6 +96,9 @@ class SentenceChecker:
         first = self.kept[0].source if self.kept else None
         if self.one_document and first is not None and source.doc_id != first.doc_id:
             return None
+        if self.one_document and first is None and self._outmatched(source, quote):
+            self.unsupported.append(f"{cited.text} (trích văn bản khác với điều khoản khớp câu hỏi)")
+            return None
         if yes_no:
             agreeing = self._with_polarity(cited, source, quote)
             if agreeing is None:
@@ -107,6 +115,14 @@ class SentenceChecker:
             return None
         cited.text = numbers_as_written(cited.text, unit.unit_text())
         return cited
+
+    def _outmatched(self, source: Source, quote: EvidenceSentence) -> bool:
+        """Whether another document holds an evidence sentence that matches the question far better
+        (DOMINANT_MATCH times the score) than the one the sentence restates."""
+        top = max(self.evidence.sentences(), key=lambda pair: pair[1].score, default=None)
+        if top is None or top[0].doc_id == source.doc_id:
+            return False
+        return top[1].score >= DOMINANT_MATCH * max(quote.score, 1e-9)
 
     def _with_polarity(
         self, cited: CitedSentence, source: Source, quote: EvidenceSentence

@@ -412,6 +412,41 @@ def test_a_legal_answer_cites_one_article(tmp_path: Path) -> None:
     assert "chép đúng nguyên văn phần quy định" in model.history[0].messages[-1].content
 
 
+def test_a_legal_answer_restating_another_laws_provision_is_tried_again_on_the_matching_one(
+    tmp_path: Path,
+) -> None:
+    """Both laws give the same body a duty; the question's words are those of one clause. Restating the other
+    law's clause is dropped, and the answer is taken again from the top-ranked document alone."""
+    attacks = normalize(
+        "Phòng, chống tấn công mạng\n\n1. Chủ quản hệ thống thông tin có trách nhiệm áp dụng biện pháp kỹ thuật "
+        "để ngăn chặn hành vi tấn công mạng.\n\n2. Cơ quan chức năng phối hợp xử lý tấn công mạng."
+    )
+    malware = normalize(
+        "Phòng, chống phát tán mã độc\n\n1. Chủ quản hệ thống thông tin thường xuyên rà soát hệ thống nhằm loại "
+        "trừ nguy cơ phát tán mã độc.\n\n2. Khi phát hiện mã độc phải báo ngay cho cơ quan chức năng."
+    )
+    docs = [
+        Document(id="a.txt", title="Phòng, chống tấn công mạng", content_hash="0", text=attacks),
+        Document(id="b.txt", title="Phòng, chống phát tán mã độc", content_hash="0", text=malware),
+    ]
+    neighbour = "Chủ quản hệ thống thông tin có trách nhiệm áp dụng biện pháp kỹ thuật để ngăn chặn hành vi tấn công mạng [1]."
+    model = ScriptedChatModel(
+        [
+            neighbour,
+            "Chủ quản hệ thống thông tin thường xuyên rà soát hệ thống nhằm loại trừ nguy cơ phát tán mã độc [1].",
+        ]
+    )
+    settings = _reading_every_document(Settings(home=tmp_path))
+    answer = AnswerPipeline(settings, FakeRetriever(docs), model).answer(
+        "Chủ quản hệ thống thông tin phải làm gì để giảm nguy cơ phát tán mã độc?"
+    )
+    assert not answer.refused and {c.source for c in answer.citations} == {"b.txt"}
+    assert "rà soát" in answer.text and "tấn công" not in answer.text
+    assert any("tấn công mạng" in u for u in answer.unsupported)
+    assert len(model.history) == 2  # the second try read the matching law only
+    assert "tấn công" not in model.history[1].messages[-1].content
+
+
 class CountingModel(ScriptedChatModel):
     """Counts the pieces the pipeline pulled from the stream, and whether the stream was closed."""
 
