@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from assistant.llm.base import ChatMessage
 from assistant.llm.scripted import ScriptedChatModel
 from index.library import Library
 from web.services import Lazy, PipelineLike
@@ -215,21 +214,9 @@ class GatedModel(ScriptedChatModel):
         super().__init__(default=reply)
         self.gate = threading.Event()
 
-    def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int,
-        temperature: float = 0.0,
-        stop: Sequence[str] = (),
-    ) -> Iterator[str]:
-        inner = super().stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop)
-
-        def gated() -> Iterator[str]:
-            assert self.gate.wait(60), "the test never opened the gate"
-            yield from inner
-
-        return gated()
+    def _replay(self, max_tokens: int, stop: tuple[str, ...]) -> Iterator[str]:
+        assert self.gate.wait(60), "the test never opened the gate"
+        yield from super()._replay(max_tokens, stop)
 
 
 def test_the_stream_shows_the_evidence_while_the_model_is_still_reading(
