@@ -63,6 +63,8 @@ class SentenceChecker:
         """A legal question is about one article: once a sentence is kept, others must cite its document."""
         self.kept: list[CitedSentence] = []
         self.unsupported: list[str] = []
+        self.echoes = 0
+        """Sentences dropped for only restating the question."""
         self._checked = 0
 
     @property
@@ -87,7 +89,10 @@ class SentenceChecker:
     def _check(self, sentence: str) -> CitedSentence | None:
         yes_no = is_yes_no(self.question)
         chooses = yes_no or is_choice(self.question)
-        if model_declined(sentence) or (adds_nothing(sentence, self.question) and not chooses):
+        if model_declined(sentence):
+            return None
+        if adds_nothing(sentence, self.question) and not chooses:
+            self.echoes += 1
             return None
         cited = align(sentence, self.evidence, min_overlap=MIN_ALIGNMENT)
         source, quote = cited.source, cited.quote

@@ -315,6 +315,11 @@ class AnswerPipeline:
                 return False
             checker.unsupported = list(dict.fromkeys(dropped + checker.unsupported))
         draft.unsupported.extend(checker.unsupported)
+        quoted = _quoted_best(checker, evidence, self.settings.answer.echo_quote_support)
+        if not section.sentences and quoted is not None:
+            # The small model only restated the question although one sentence covers it: that sentence,
+            # quoted as written, is the answer (nothing in it is the model's).
+            yield from self._state(draft, section, ProfileAnswer((quoted,)), plan)
         if not section.sentences:
             yield from self._section_refusal(
                 draft, section, scoped_refusal(part.label) if plan.several else None
@@ -442,6 +447,17 @@ class AnswerPipeline:
             return f"{path} ({', '.join(unit.pillars)})" if unit.pillars else path
 
         return label
+
+
+def _quoted_best(checker: SentenceChecker, evidence: Evidence, min_support: float | None) -> Statement | None:
+    """The evidence's best sentence as a statement, when the model wrote nothing but echoes of the question
+    and that sentence covers at least `min_support` of it (None turns this off)."""
+    best = evidence.best
+    if min_support is None or checker.kept or not checker.echoes or checker.unsupported or best is None:
+        return None
+    if evidence.support < min_support:
+        return None
+    return Statement(best.text, best.doc_id, best.start, best.end)
 
 
 def _stated(statement: Statement, texts: DocumentTexts) -> CitedSentence:

@@ -138,6 +138,13 @@ class AnswerSettings(BaseModel):
     )
     # Calibrated on the dev sets (seeds, ALQAC, ViRHE4QA): both unanswerable seeds questions fall below it,
     # and 2-6% of the answerable ALQAC/ViRHE4QA questions do.
+    echo_quote_support: float | None = Field(
+        default=0.6,
+        ge=0.0,
+        le=1.0,
+        description="When the model only restates the question, answer with the best evidence sentence quoted "
+        "as written if it covers this share of the question (None: refuse instead).",
+    )
     min_evidence_score: float = Field(
         default=0.4,
         ge=0.0,

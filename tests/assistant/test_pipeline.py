@@ -447,6 +447,26 @@ def test_a_legal_answer_restating_another_laws_provision_is_tried_again_on_the_m
     assert "tấn công" not in model.history[1].messages[-1].content
 
 
+def test_an_answer_that_only_echoes_the_question_is_replaced_by_the_sentence_that_answers_it(
+    settings: Settings, retriever: FakeRetriever
+) -> None:
+    """The small model restates "… bao nhiêu …" without the figure; the evidence sentence holding it is
+    quoted as written, with its citation. Turned off, the echo is refused as before."""
+    question = "Xã Hòa An lắp đặt bao nhiêu camera an ninh?"
+    echo = "Nếu xã Hòa An lắp đặt bao nhiêu camera an ninh, thì xã Hòa An lắp đặt bao nhiêu camera [1]."
+    answer = AnswerPipeline(settings, retriever, ScriptedChatModel([echo])).answer(question)
+    assert not answer.refused and "1.320 camera an ninh" in answer.text
+    (citation,) = answer.citations
+    document = retriever.documents[citation.source]
+    assert citation.quote == document.text[citation.start : citation.end]
+    assert answer.text.rstrip(".").removesuffix(" [1]") in citation.quote
+    off = settings.model_copy(
+        update={"answer": settings.answer.model_copy(update={"echo_quote_support": None})}
+    )
+    refused = AnswerPipeline(off, retriever, ScriptedChatModel([echo])).answer(question)
+    assert refused.refused and "1.320" not in refused.text
+
+
 class CountingModel(ScriptedChatModel):
     """Counts the pieces the pipeline pulled from the stream, and whether the stream was closed."""
 
