@@ -365,9 +365,8 @@ class AnswerPipeline:
         )
         raw = ""
         shown = 0
-        if self.chat_model.in_process and not draft.accepted:
-            draft.accepted = True
-            yield AcceptedEvent()
+        if self.chat_model.in_process:
+            yield from _accepted(draft)
         try:
             options = draft.options
             stream = self.chat_model.stream(
@@ -382,9 +381,7 @@ class AnswerPipeline:
                 for piece in stream:
                     if not raw:
                         draft.timings.setdefault("first_token", _ms(draft.started))
-                        if not draft.accepted:
-                            draft.accepted = True
-                            yield AcceptedEvent()
+                        yield from _accepted(draft)
                     raw += piece
                     # The last sentence may still grow: only the ones before it are checked and shown.
                     for text in checker.feed(raw, final=False):
@@ -447,6 +444,13 @@ class AnswerPipeline:
             return f"{path} ({', '.join(unit.pillars)})" if unit.pillars else path
 
         return label
+
+
+def _accepted(draft: _Draft) -> Iterator[AnswerEvent]:
+    """The answer's one AcceptedEvent, the first time the model is known to have taken the request."""
+    if not draft.accepted:
+        draft.accepted = True
+        yield AcceptedEvent()
 
 
 def _quoted_best(checker: SentenceChecker, evidence: Evidence, min_support: float | None) -> Statement | None:

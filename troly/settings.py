@@ -136,8 +136,6 @@ class AnswerSettings(BaseModel):
         description="Budget for a question asking for a list, a catalogue or several parts; None: "
         "`evidence_tokens`.",
     )
-    # Calibrated on the dev sets (seeds, ALQAC, ViRHE4QA): both unanswerable seeds questions fall below it,
-    # and 2-6% of the answerable ALQAC/ViRHE4QA questions do.
     echo_quote_support: float | None = Field(
         default=0.6,
         ge=0.0,
@@ -145,6 +143,8 @@ class AnswerSettings(BaseModel):
         description="When the model only restates the question, answer with the best evidence sentence quoted "
         "as written if it covers this share of the question (None: refuse instead).",
     )
+    # Calibrated on the dev sets (seeds, ALQAC, ViRHE4QA): both unanswerable seeds questions fall below it,
+    # and 2-6% of the answerable ALQAC/ViRHE4QA questions do.
     min_evidence_score: float = Field(
         default=0.4,
         ge=0.0,
